@@ -1,0 +1,113 @@
+#pragma once
+/// \file
+/// Forward and backward passes generated from a model's plan: straight-line code, one call per
+/// node, unrolled with fold expressions. Whatever the plan marks inactive is not instantiated.
+///
+/// Workspace layout (scalars; `cap` = the batch capacity the workspace was sized for):
+///   [ kept outputs: plan.kept_per_sample × cap | slot 0 | slot 1 ] (each slot plan.slot_size × cap)
+/// Training forward writes each node's output where the plan says (kept region or slot i % 2).
+/// Backward writes dL/d(output of node i) into slot i % 2: transient outputs are dead by then.
+/// Inference uses only the two slots and writes the last node into the caller's buffer.
+
+#include <frost/graph/frozen.hpp>
+#include <frost/graph/plan.hpp>
+
+#include <cstddef>
+#include <utility>
+
+namespace frost::detail {
+
+template <class Model>
+inline constexpr std::size_t node_count_v = Model::layer_count;
+
+/// Scalars of workspace per sample for training (kept outputs and two slots).
+template <class Model>
+inline constexpr std::size_t training_workspace_v = Model::plan.workspace_per_sample;
+/// Scalars of workspace per sample for inference (two slots).
+template <class Model>
+inline constexpr std::size_t inference_workspace_v = 2 * Model::plan.slot_size;
+
+template <class Model, std::size_t I, class T>
+T* output_in(T* ws, std::size_t cap) noexcept {
+  return ws + Model::plan.output_offset[I] * cap;
+}
+
+template <class Model, std::size_t I, class T>
+T* gradient_in(T* ws, std::size_t cap) noexcept {
+  return ws + (Model::plan.kept_per_sample + (I % 2) * Model::plan.slot_size) * cap;
+}
+
+template <bool Training, class Model, std::size_t I, class T>
+void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last) noexcept {
+  using L = unfrozen_t<typename Model::template layer_type<I>>;
+  using In = typename Model::template layer_input_shape<I>;
+  constexpr std::size_t parent = Model::plan.facts[I].parent;
+  constexpr bool is_last = I + 1 == Model::layer_count;
+  const T* in;
+  if constexpr (parent == model_input) in = x;
+  else if constexpr (Training) in = output_in<Model, parent>(ws, cap);
+  else in = ws + (parent % 2) * Model::plan.slot_size * cap;
+  T* out;
+  if constexpr (Training) out = output_in<Model, I>(ws, cap);
+  else if constexpr (is_last) out = last;
+  else out = ws + (I % 2) * Model::plan.slot_size * cap;
+  L::template forward<In>(m.template parameter_block<I>(), in, rows, out);
+}
+
+/// Runs the model forward over `rows` samples. Training: outputs go to the workspace as the
+/// plan lays out (the model output included). Inference: only slots, result in `last`.
+template <bool Training, class Model, class T>
+void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last = nullptr) noexcept {
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (forward_node<Training, Model, I>(m, x, rows, ws, cap, last), ...);
+  }(std::make_index_sequence<Model::layer_count>{});
+}
+
+/// The model output after a training forward.
+template <class Model, class T>
+T* model_output(T* ws, std::size_t cap) noexcept {
+  return output_in<Model, Model::layer_count - 1>(ws, cap);
+}
+
+/// Where the loss writes dL/d(model output) — or dL/dz of the last layer when the loss and the
+/// last activation are fused.
+template <class Model, class T>
+T* output_gradient(T* ws, std::size_t cap) noexcept {
+  return gradient_in<Model, Model::layer_count - 1>(ws, cap);
+}
+
+template <bool FusedLast, class Model, std::size_t I, class T>
+void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
+  constexpr auto& p = Model::plan;
+  // Nodes that no trainable parameter depends on get no backward code at all.
+  if constexpr (p.backward_active[I]) {
+    using L = unfrozen_t<typename Model::template layer_type<I>>;
+    using In = typename Model::template layer_input_shape<I>;
+    constexpr std::size_t parent = p.facts[I].parent;
+    T* g = gradient_in<Model, I>(ws, cap);
+    if constexpr (!(FusedLast && I + 1 == Model::layer_count))
+      L::template backward_activation<In>(output_in<Model, I>(ws, cap), g, rows);
+    if constexpr (p.needs_param_grad[I]) {
+      const T* in;
+      if constexpr (parent == model_input) in = x;
+      else in = output_in<Model, parent>(ws, cap);
+      L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
+    }
+    if constexpr (p.needs_input_grad[I]) {
+      static_assert(parent != model_input);
+      L::template input_grad<In>(m.template parameter_block<I>(), g, rows, gradient_in<Model, parent>(ws, cap));
+    }
+  }
+}
+
+/// Runs backward from the output gradient (already in `output_gradient`) to the first node that
+/// needs it, writing every trainable layer's gradient into `grads` (the trainable arena's mirror).
+template <bool FusedLast, class Model, class T>
+void backward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
+  constexpr std::size_t n = Model::layer_count;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (backward_node<FusedLast, Model, n - 1 - I>(m, x, rows, ws, cap, grads), ...);
+  }(std::make_index_sequence<n>{});
+}
+
+}  // namespace frost::detail

@@ -1,0 +1,87 @@
+#pragma once
+/// \file
+/// `dense<Units, Activation>`: y = f(x·W + b). Keras `layers.Dense(units, activation)`.
+
+#include <frost/core/random.hpp>
+#include <frost/core/shape.hpp>
+#include <frost/expr/activations.hpp>
+#include <frost/kernels/gemm.hpp>
+#include <frost/layers/layer_spec.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <span>
+#include <string_view>
+
+namespace frost {
+
+/// A view over one dense layer's parameters (or their gradients): `kernel()` is `[in][out]`
+/// row-major (Keras layout), `bias()` follows it. `T` may be const.
+template <class T, std::size_t In, std::size_t Units>
+class dense_params {
+ public:
+  explicit dense_params(T* p) noexcept : p_(p) {}
+  std::span<T, In * Units> kernel() const noexcept { return std::span<T, In * Units>(p_, In * Units); }
+  std::span<T, Units> bias() const noexcept { return std::span<T, Units>(p_ + In * Units, Units); }
+
+ private:
+  T* p_;
+};
+
+/// A fully connected layer with `Units` outputs and activation `Activation` (default `linear`).
+/// Parameters: kernel (in × Units, glorot_uniform) then bias (Units, zeros). Input: rank 1.
+/// ```cpp
+/// using net = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>>;
+/// ```
+template <std::size_t Units, activation_spec Activation = linear>
+struct dense {
+  static_assert(Units > 0, "frost::dense: units must be positive");
+  static constexpr std::size_t units = Units;
+  using activation_type = Activation;
+  static constexpr std::string_view keras_name = "dense";
+
+  using expected_input = any_of_rank<1>;
+  template <class In>
+  static constexpr bool accepts = In::rank == 1;
+  template <class In>
+  using output_shape = shape<Units>;
+  template <class In>
+  static constexpr std::size_t param_count = In::size * Units + Units;
+
+  static constexpr bool param_grad_reads_input = true;  // dW = xᵀ·dz
+  static constexpr bool backward_reads_output = Activation::reads == backward_reads::output;
+
+  template <class In, class T>
+  using params = dense_params<T, In::size, Units>;
+
+  /// glorot_uniform kernel: U(-l, l), l = sqrt(6 / (fan_in + fan_out)); zero bias.
+  template <class In, class T>
+  static void initialize(T* p, random_stream& rng) {
+    const double limit = std::sqrt(6.0 / static_cast<double>(In::size + Units));
+    for (std::size_t i = 0; i < In::size * Units; ++i) p[i] = static_cast<T>(rng.uniform(-limit, limit));
+    for (std::size_t j = 0; j < Units; ++j) p[In::size * Units + j] = T{};
+  }
+
+  template <class In, class T>
+  static void forward(const T* p, const T* x, std::size_t rows, T* y) noexcept {
+    kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y);
+    Activation::template forward<Units>(y, rows);
+  }
+
+  template <class In, class T>
+  static void backward_activation(const T* y, T* g, std::size_t rows) noexcept {
+    Activation::template backward<Units>(y, g, rows);
+  }
+
+  template <class In, class T>
+  static void param_grad(const T* x, const T* dz, std::size_t rows, T* dp) noexcept {
+    kernels::gemm_weight<In::size, Units>(x, dz, rows, dp, dp + In::size * Units);
+  }
+
+  template <class In, class T>
+  static void input_grad(const T* p, const T* dz, std::size_t rows, T* dx) noexcept {
+    kernels::gemm_input<In::size, Units>(dz, rows, p, dx);
+  }
+};
+
+}  // namespace frost

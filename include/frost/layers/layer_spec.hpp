@@ -1,0 +1,31 @@
+#pragma once
+/// \file
+/// `layer_spec`: what a layer type must provide for the plan (graph/plan.hpp) to run it.
+///
+/// A layer spec is an empty type. For an input shape `In` (a `shape<...>`) it gives:
+///  - `keras_name`; `accepts<In>` and `expected_input` (a type naming the requirement, for errors);
+///  - `output_shape<In>`, `param_count<In>`;
+///  - what its backward reads: `param_grad_reads_input`, `backward_reads_output`;
+///  - `params<In, T>`: a view over its parameter block (e.g. `kernel()`, `bias()`);
+///  - `initialize<In>(T* params, random_stream&)`: Keras default initialization;
+///  - `forward<In>(params, x, rows, y)`; and, called only when the plan needs them,
+///    `backward_activation<In>(y, g, rows)` (dL/dy → dL/dz in place),
+///    `param_grad<In>(x, dz, rows, dparams)` and `input_grad<In>(params, dz, rows, dx)`.
+/// The plan instantiates `param_grad` only for trainable layers and no backward member at all
+/// for layers below the first trainable one.
+
+#include <cstddef>
+#include <string_view>
+#include <concepts>
+
+namespace frost {
+
+template <class L>
+concept layer_spec = requires {
+  { L::keras_name } -> std::convertible_to<std::string_view>;
+  typename L::expected_input;
+  { L::param_grad_reads_input } -> std::convertible_to<bool>;
+  { L::backward_reads_output } -> std::convertible_to<bool>;
+};
+
+}  // namespace frost

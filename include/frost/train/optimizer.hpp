@@ -1,0 +1,113 @@
+#pragma once
+/// \file
+/// `optimizer<Model, Spec>` and `make_optimizer`: optimizer state sized to the trainable
+/// parameters only, one loop per step; `freeze`/`unfreeze` carry the state across types.
+
+#include <frost/core/aligned_buffer.hpp>
+#include <frost/graph/freeze.hpp>
+#include <frost/train/gradients.hpp>
+#include <frost/train/optimizers.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+namespace frost {
+
+/// An optimizer bound to a model type: `Spec`'s hyper-parameters, `Spec::slots` state slots each
+/// the size of the trainable arena (frozen layers have none), and the step count.
+/// Keras equivalent: an optimizer after `build(model.trainable_variables)`.
+template <class Model, optimizer_spec Spec>
+class optimizer {
+ public:
+  using model_type = Model;
+  using spec_type = Spec;
+  using scalar_type = typename Model::scalar_type;
+  /// Scalars of optimizer state: slots × trainable parameters.
+  static constexpr std::size_t state_size = Spec::slots * Model::trainable_param_count;
+
+  explicit optimizer(Spec spec = {}) : spec_(spec), state_(state_size) {}
+
+  /// One update of every trainable parameter of `model` from `grads` (Keras `apply_gradients`).
+  void apply_gradients(Model& model, const gradients<Model>& grads) noexcept {
+    apply(model.trainable_parameters().data(), grads.data());
+  }
+
+  /// The same on raw arenas, as the trainer calls it.
+  void apply(scalar_type* weights, const scalar_type* grads) noexcept {
+    ++iterations_;
+    if constexpr (Model::trainable_param_count > 0)
+      spec_.update(weights, grads, state_.data(), Model::trainable_param_count, iterations_);
+  }
+
+  /// Hyper-parameters; may be changed between steps (e.g. a learning-rate schedule).
+  Spec& config() noexcept { return spec_; }
+  const Spec& config() const noexcept { return spec_; }
+  /// Steps taken (Keras `optimizer.iterations`).
+  std::uint64_t iterations() const noexcept { return iterations_; }
+  std::span<scalar_type, state_size> state() noexcept { return std::span<scalar_type, state_size>(state_.data(), state_size); }
+  std::span<const scalar_type, state_size> state() const noexcept {
+    return std::span<const scalar_type, state_size>(state_.data(), state_size);
+  }
+
+  /// State carried over to another model type (used by freeze/unfreeze): layers trainable in
+  /// both keep their slots, newly trainable ones start at zero, newly frozen ones drop theirs.
+  template <class To>
+  optimizer<To, Spec> rebind() && {
+    optimizer<To, Spec> out(spec_);
+    out.restore_(iterations_);
+    [&]<std::size_t... J>(std::index_sequence<J...>) {
+      (copy_layer_state_<To, J>(out.state().data()), ...);
+    }(std::make_index_sequence<Model::layer_count>{});
+    return out;
+  }
+
+ private:
+  template <class, optimizer_spec>
+  friend class optimizer;
+
+  void restore_(std::uint64_t iterations) noexcept { iterations_ = iterations; }
+
+  template <class To, std::size_t J>
+  void copy_layer_state_(scalar_type* to) const noexcept {
+    constexpr std::size_t from_at = Model::plan.trainable_offset[J], to_at = To::plan.trainable_offset[J];
+    if constexpr (from_at != Model::plan.npos && to_at != To::plan.npos) {
+      for (std::size_t s = 0; s < Spec::slots; ++s)
+        std::copy_n(state_.data() + s * Model::trainable_param_count + from_at, Model::plan.facts[J].params,
+                    to + s * To::trainable_param_count + to_at);
+    }
+  }
+
+  Spec spec_;
+  aligned_buffer<scalar_type> state_;
+  std::uint64_t iterations_ = 0;
+};
+
+/// An optimizer for `model`'s trainable parameters. Keras `optimizer.build(model.trainable_variables)`.
+/// ```cpp
+/// auto opt = frost::make_optimizer(model, frost::adam{.learning_rate = 0.01f});
+/// opt.apply_gradients(model, grads);
+/// ```
+template <class Model, optimizer_spec Spec>
+optimizer<Model, Spec> make_optimizer(const Model&, Spec spec) {
+  return optimizer<Model, Spec>(spec);
+}
+
+/// The optimizer for `freeze<I...>(std::move(model))`: frozen layers' state is dropped.
+template <std::size_t... I, class Model, class Spec>
+auto freeze(optimizer<Model, Spec>&& opt) {
+  static_assert(detail::check_indices<Model::layer_count, I...>());
+  return std::move(opt).template rebind<frozen_model_t<Model, I...>>();
+}
+
+/// The optimizer for `unfreeze<I...>(std::move(model))`: other layers keep their state (and the
+/// step count), the unfrozen layers start from zero state, as a fresh Keras slot would.
+template <std::size_t... I, class Model, class Spec>
+auto unfreeze(optimizer<Model, Spec>&& opt) {
+  static_assert(detail::check_indices<Model::layer_count, I...>());
+  return std::move(opt).template rebind<unfrozen_model_t<Model, I...>>();
+}
+
+}  // namespace frost

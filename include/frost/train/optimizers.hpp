@@ -1,0 +1,154 @@
+#pragma once
+/// \file
+/// Optimizer specs: `sgd`, `adam`, `adamw`, `rmsprop`. Aggregates whose fields carry Keras's
+/// argument names and defaults; each has an `update` that is one loop over the trainable arena.
+/// The exact equations are in docs/optimizers.md. `t` counts steps from 1.
+
+#include <cmath>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace frost {
+
+/// Stochastic gradient descent with optional (Nesterov) momentum. Keras `optimizers.SGD`.
+///   momentum = 0:  w ← w − lr·g
+///   otherwise:     m ← μ·m − lr·g;  w ← w + m   (nesterov: w ← w + μ·m − lr·g)
+/// State: one slot (the momentum buffer m), sized to the trainable parameters.
+struct sgd {
+  float learning_rate = 0.01f;
+  float momentum = 0.f;
+  bool nesterov = false;
+
+  static constexpr std::string_view name = "sgd";
+  static constexpr std::size_t slots = 1;
+
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t) const noexcept {
+    const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
+    if (momentum == 0.f) {
+      for (std::size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
+      return;
+    }
+    T* m = state;
+    if (nesterov) {
+      for (std::size_t i = 0; i < n; ++i) {
+        m[i] = mu * m[i] - lr * g[i];
+        w[i] += mu * m[i] - lr * g[i];
+      }
+    } else {
+      for (std::size_t i = 0; i < n; ++i) {
+        m[i] = mu * m[i] - lr * g[i];
+        w[i] += m[i];
+      }
+    }
+  }
+};
+
+namespace detail {
+template <class T>
+void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, std::uint64_t t, float lr, float beta_1,
+                 float beta_2, float epsilon) noexcept {
+  // Keras's "epsilon hat" form: bias correction folded into the step size.
+  const double b1 = beta_1, b2 = beta_2, st = static_cast<double>(t);
+  const T alpha = static_cast<T>(static_cast<double>(lr) * std::sqrt(1.0 - std::pow(b2, st)) / (1.0 - std::pow(b1, st)));
+  const T one_b1 = T(1) - static_cast<T>(beta_1), one_b2 = T(1) - static_cast<T>(beta_2);
+  const T eps = static_cast<T>(epsilon);
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] += (g[i] - m[i]) * one_b1;
+    v[i] += (g[i] * g[i] - v[i]) * one_b2;
+    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
+  }
+}
+}  // namespace detail
+
+/// Adam. Keras `optimizers.Adam`:
+///   m ← m + (g − m)(1 − β₁);  v ← v + (g² − v)(1 − β₂)
+///   α = lr·√(1 − β₂ᵗ)/(1 − β₁ᵗ);  w ← w − α·m/(√v + ε)
+/// State: two slots (m, v).
+struct adam {
+  float learning_rate = 0.001f;
+  float beta_1 = 0.9f;
+  float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+
+  static constexpr std::string_view name = "adam";
+  static constexpr std::size_t slots = 2;
+
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
+    detail::adam_update(w, g, state, state + n, n, t, learning_rate, beta_1, beta_2, epsilon);
+  }
+};
+
+/// Adam with decoupled weight decay. Keras `optimizers.AdamW`: first w ← w − w·λ·lr, then the
+/// Adam step above. State: two slots (m, v).
+struct adamw {
+  float learning_rate = 0.001f;
+  float weight_decay = 0.004f;
+  float beta_1 = 0.9f;
+  float beta_2 = 0.999f;
+  float epsilon = 1e-7f;
+
+  static constexpr std::string_view name = "adamw";
+  static constexpr std::size_t slots = 2;
+
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
+    const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
+    for (std::size_t i = 0; i < n; ++i) w[i] -= w[i] * decay;
+    detail::adam_update(w, g, state, state + n, n, t, learning_rate, beta_1, beta_2, epsilon);
+  }
+};
+
+/// RMSprop. Keras `optimizers.RMSprop`:
+///   v ← ρ·v + (1 − ρ)·g²;  centered: a ← ρ·a + (1 − ρ)·g, d = v − a² + ε; else d = v + ε
+///   Δ = lr·g/√d;  momentum > 0: μb ← μ·μb + Δ, w ← w − μb; else w ← w − Δ
+/// State: three slots (v, momentum buffer, average gradient).
+struct rmsprop {
+  float learning_rate = 0.001f;
+  float rho = 0.9f;
+  float momentum = 0.f;
+  float epsilon = 1e-7f;
+  bool centered = false;
+
+  static constexpr std::string_view name = "rmsprop";
+  static constexpr std::size_t slots = 3;
+
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t) const noexcept {
+    T* v = state;
+    T* mb = state + n;
+    T* a = state + 2 * n;
+    const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
+    const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
+    for (std::size_t i = 0; i < n; ++i) {
+      v[i] = r * v[i] + one_r * g[i] * g[i];
+      T d;
+      if (centered) {
+        a[i] = r * a[i] + one_r * g[i];
+        d = v[i] - a[i] * a[i] + eps;
+      } else {
+        d = v[i] + eps;
+      }
+      const T step = lr * g[i] / std::sqrt(d);
+      if (momentum > 0.f) {
+        mb[i] = mu * mb[i] + step;
+        w[i] -= mb[i];
+      } else {
+        w[i] -= step;
+      }
+    }
+  }
+};
+
+/// An optimizer spec: a name, a state slot count, and `update` over the trainable arena.
+template <class O>
+concept optimizer_spec = requires(const O& o, float* p, std::size_t n, std::uint64_t t) {
+  { O::name } -> std::convertible_to<std::string_view>;
+  { O::slots } -> std::convertible_to<std::size_t>;
+  o.update(p, p, p, n, t);
+};
+
+}  // namespace frost

@@ -1,0 +1,106 @@
+#pragma once
+/// \file
+/// `trainer` and `make_trainer`: the hot path. Every buffer a training step needs (workspace,
+/// gradients, optimizer state) is allocated once, at creation; `step` allocates nothing.
+
+#include <frost/core/aligned_buffer.hpp>
+#include <frost/core/error.hpp>
+#include <frost/graph/execute.hpp>
+#include <frost/train/gradients.hpp>
+#include <frost/train/losses.hpp>
+#include <frost/train/optimizer.hpp>
+#include <frost/train/value_and_grad.hpp>
+
+#include <cstddef>
+#include <string>
+#include <utility>
+
+namespace frost {
+
+/// Trains `Model` in place with `Loss` and an optimizer `Spec`, for batches of up to
+/// `max_batch` rows. `step` is Keras `model.train_on_batch(x, y)`: forward in training mode,
+/// loss, backward over the plan, one optimizer update; it returns the loss of that forward pass
+/// (before the update). The trainer holds a reference to the model: keep the model alive.
+template <class Model, class Loss, class Spec>
+class trainer {
+ public:
+  using model_type = Model;
+  using scalar_type = typename Model::scalar_type;
+  using optimizer_type = ::frost::optimizer<Model, Spec>;
+  /// Workspace scalars per sample: the outputs kept for backward plus two ping-pong slots.
+  static constexpr std::size_t workspace_per_sample = detail::training_workspace_v<Model>;
+
+  trainer(Model& model, Loss loss, optimizer_type opt, std::size_t max_batch)
+      : model_(&model), loss_(loss), opt_(std::move(opt)), cap_(max_batch), ws_(workspace_per_sample * max_batch) {
+    if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
+  }
+
+  /// One training step on (x, y); returns the loss before the update.
+  template <class Target>
+  scalar_type step(const typename Model::input_matrix& x, const Target& y) {
+    static_assert(Loss::needs_target, "frost::trainer::step: this loss takes no target: call step(x)");
+    static_assert(detail::check_loss<Model, Loss, Target>());
+    check_rows_(x.rows());
+    detail::check_batch<Model, Loss>("frost::trainer::step", x.rows(), &y);
+    return run_(x, &y);
+  }
+
+  /// One training step for a loss without targets (e.g. `reduce_sum`).
+  scalar_type step(const typename Model::input_matrix& x) {
+    static_assert(!Loss::needs_target, "frost::trainer::step: this loss needs targets: call step(x, y)");
+    static_assert(detail::check_loss<Model, Loss, void>());
+    check_rows_(x.rows());
+    detail::check_batch<Model, Loss, void>("frost::trainer::step", x.rows(), nullptr);
+    return run_<void>(x, nullptr);
+  }
+
+  Model& model() noexcept { return *model_; }
+  optimizer_type& get_optimizer() noexcept { return opt_; }
+  const gradients<Model>& last_gradients() const noexcept { return grads_; }
+  std::size_t max_batch() const noexcept { return cap_; }
+  /// Bytes this trainer allocated: workspace, gradients and optimizer state.
+  std::size_t allocated_bytes() const noexcept {
+    return (ws_.size() + gradients<Model>::size + optimizer_type::state_size) * sizeof(scalar_type);
+  }
+
+ private:
+  void check_rows_(std::size_t rows) const {
+    if (rows > cap_)
+      detail::throw_shape("frost::trainer::step", "batch rows", "at most " + std::to_string(cap_) + " (max_batch)",
+                          std::to_string(rows));
+  }
+
+  template <class Target>
+  scalar_type run_(const typename Model::input_matrix& x, const Target* y) noexcept {
+    const scalar_type loss =
+        detail::train_pass<Model, Loss, Target>(*model_, x.data(), y, x.rows(), ws_.data(), cap_, grads_.data());
+    opt_.apply(model_->trainable_parameters().data(), grads_.data());
+    return loss;
+  }
+
+  Model* model_;
+  [[no_unique_address]] Loss loss_;
+  optimizer_type opt_;
+  std::size_t cap_;
+  aligned_buffer<scalar_type> ws_;
+  gradients<Model> grads_;
+};
+
+/// A trainer for `model` with `loss` and a fresh optimizer from `spec`, for batches of up to
+/// `max_batch` rows. Keras `model.compile(optimizer, loss)`.
+/// ```cpp
+/// auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 256);
+/// float loss = tr.step(x, y);
+/// ```
+template <class Model, class Loss, optimizer_spec Spec>
+trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch) {
+  return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch);
+}
+
+/// The same, continuing with an existing optimizer's state (e.g. after `unfreeze`).
+template <class Model, class Loss, class Spec>
+trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt, std::size_t max_batch) {
+  return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch);
+}
+
+}  // namespace frost

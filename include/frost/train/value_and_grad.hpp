@@ -1,0 +1,152 @@
+#pragma once
+/// \file
+/// `value_and_grad(model, loss, x, y)`: the loss and the gradients of every trainable parameter,
+/// in training mode. Keras: `with tf.GradientTape() as tape: loss = ...; tape.gradient(loss,
+/// model.trainable_variables)`.
+
+#include <frost/core/aligned_buffer.hpp>
+#include <frost/core/error.hpp>
+#include <frost/core/matrix.hpp>
+#include <frost/core/shape.hpp>
+#include <frost/expr/activations.hpp>
+#include <frost/graph/execute.hpp>
+#include <frost/graph/frozen.hpp>
+#include <frost/train/gradients.hpp>
+#include <frost/train/losses.hpp>
+
+#include <cstddef>
+#include <string>
+#include <type_traits>
+
+namespace frost {
+
+/// Compile-error predicate: `Loss` needs probabilities but layer `Index` (the last, `Layer`)
+/// ends in `Activation`.
+template <class Loss, std::size_t Index, class Layer, class Activation>
+inline constexpr bool loss_fits_output = Loss::template fits<Activation>;
+
+/// Compile-error predicate: `Loss` compares the model output `Output` with targets of shape
+/// `Target` (`shape<1>` of integers for sparse losses).
+template <class Loss, class Output, class Target>
+inline constexpr bool target_fits =
+    Loss::sparse ? std::is_same_v<Target, shape<1>> : Target::size == Output::size;
+
+/// Compile-error predicate: the model computes in `ModelScalar`, the data came as `DataScalar`.
+template <class ModelScalar, class DataScalar>
+inline constexpr bool data_scalar_fits = std::is_same_v<ModelScalar, DataScalar>;
+
+namespace detail {
+
+template <class L>
+struct last_activation {
+  using type = linear;
+};
+template <class L>
+  requires requires { typename L::activation_type; }
+struct last_activation<L> {
+  using type = typename L::activation_type;
+};
+
+template <class Model>
+using last_layer_t = unfrozen_t<typename Model::template layer_type<Model::layer_count - 1>>;
+template <class Model>
+using last_activation_t = typename last_activation<last_layer_t<Model>>::type;
+
+template <class M>
+struct matrix_traits;
+template <class T, std::size_t... D>
+struct matrix_traits<matrix<T, D...>> {
+  using scalar = T;
+  using shape_type = shape<D...>;
+};
+
+/// Checks every compile-time fact of (model, loss, targets) at the user's entry point.
+template <class Model, class Loss, class Target>
+constexpr bool check_loss() {
+  static_assert(loss_spec<Loss>, "frost::value_and_grad, frost::trainer: the loss must be a loss spec, e.g. categorical_crossentropy{}");
+  static_assert(loss_fits_output<Loss, Model::layer_count - 1, typename Model::template layer_type<Model::layer_count - 1>,
+                                 last_activation_t<Model>>,
+                "frost::value_and_grad, frost::trainer: this loss needs probabilities: end the model with a softmax or sigmoid activation");
+  if constexpr (Loss::needs_target) {
+    using traits = matrix_traits<Target>;
+    static_assert(target_fits<Loss, typename Model::output_shape, typename traits::shape_type>,
+                  "frost::value_and_grad, frost::trainer: the targets' shape does not match the model's output shape");
+    if constexpr (Loss::sparse)
+      static_assert(std::is_integral_v<typename traits::scalar>,
+                    "frost::value_and_grad, frost::trainer: sparse_categorical_crossentropy takes integer class labels, e.g. matrix<int, 1>");
+    else
+      static_assert(data_scalar_fits<typename Model::scalar_type, typename traits::scalar>,
+                    "frost::value_and_grad, frost::trainer: the targets' scalar type differs from the model's");
+  }
+  return true;
+}
+
+/// Run-time checks shared by value_and_grad and trainer::step; nothing is touched before them.
+template <class Model, class Loss, class Target>
+void check_batch(const char* where, std::size_t x_rows, const Target* y) {
+  if (x_rows == 0) throw_shape(where, "batch rows", "at least 1", "0");
+  if constexpr (Loss::needs_target) {
+    if (y->rows() != x_rows)
+      throw_shape(where, "rows of y", std::to_string(x_rows) + " (the rows of x)", std::to_string(y->rows()));
+    if constexpr (Loss::sparse)
+      Loss::template check_labels<Model::output_shape::size>(where, y->data(), y->rows());
+  }
+}
+
+/// Forward (training mode), loss, and backward into `grads`. Returns the loss.
+template <class Model, class Loss, class Target>
+typename Model::scalar_type train_pass(const Model& m, const typename Model::scalar_type* x, const Target* y,
+                                       std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
+                                       typename Model::scalar_type* grads) noexcept {
+  constexpr bool fused = Loss::template fuses_with<last_activation_t<Model>>;
+  forward<true>(m, x, rows, ws, cap);
+  const auto* targets = [&] {
+    if constexpr (Loss::needs_target) return y->data();
+    else return static_cast<const void*>(nullptr);
+  }();
+  const auto loss = Loss::template evaluate<Model::output_shape::size, fused>(
+      model_output<Model>(ws, cap), targets, rows, output_gradient<Model>(ws, cap));
+  backward<fused>(m, x, rows, ws, cap, grads);
+  return loss;
+}
+
+}  // namespace detail
+
+/// The loss and its gradients: `.loss` and `.grads` (a `gradients<Model>`), in that order for
+/// structured bindings.
+template <class Model>
+struct loss_and_gradients {
+  typename Model::scalar_type loss;
+  gradients<Model> grads;
+};
+
+/// The loss of `model` on (x, y) in training mode and the gradient of every trainable
+/// parameter; frozen layers get `no_gradient`. Allocates the result and a workspace.
+/// ```cpp
+/// auto [loss, grads] = frost::value_and_grad(model, frost::categorical_crossentropy{}, x, y);
+/// ```
+template <class Model, class Loss, class Target>
+loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typename Model::input_matrix& x,
+                                         const Target& y) {
+  static_assert(Loss::needs_target, "frost::value_and_grad: this loss takes no target: call value_and_grad(model, loss, x)");
+  static_assert(detail::check_loss<Model, Loss, Target>());
+  detail::check_batch<Model, Loss>("frost::value_and_grad", x.rows(), &y);
+  loss_and_gradients<Model> out{};
+  aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
+  out.loss = detail::train_pass<Model, Loss>(model, x.data(), &y, x.rows(), ws.data(), x.rows(), out.grads.data());
+  return out;
+}
+
+/// The same for a loss that takes no target, such as `reduce_sum`.
+template <class Model, class Loss>
+loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typename Model::input_matrix& x) {
+  static_assert(!Loss::needs_target, "frost::value_and_grad: this loss needs targets: call value_and_grad(model, loss, x, y)");
+  static_assert(detail::check_loss<Model, Loss, void>());
+  detail::check_batch<Model, Loss, void>("frost::value_and_grad", x.rows(), nullptr);
+  loss_and_gradients<Model> out{};
+  aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
+  out.loss = detail::train_pass<Model, Loss, void>(model, x.data(), nullptr, x.rows(), ws.data(), x.rows(), out.grads.data());
+  return out;
+}
+
+}  // namespace frost

@@ -1,0 +1,73 @@
+// DESIGN semantics 8: trainer::step allocates nothing. operator new is replaced to count.
+#include <frost/frost.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> allocations{0};
+}
+
+// g++ sees free() on memory from a replaced operator new and warns; these replacements pair
+// malloc/aligned_alloc with free on purpose.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t n, std::align_val_t a) {
+  ++allocations;
+  const std::size_t align = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(align, (n + align - 1) / align * align)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+
+namespace {
+
+template <class Model, class Loss, class Spec, class Target>
+int check(const char* what, Model& m, Loss loss, Spec spec, const typename Model::input_matrix& x, const Target& y) {
+  auto tr = frost::make_trainer(m, loss, spec, x.rows());
+  tr.step(x, y);  // warm-up
+  const long before = allocations.load();
+  float sum = 0;
+  for (int s = 0; s < 20; ++s) sum += tr.step(x, y);
+  const long during = allocations.load() - before;
+  std::printf("%s: %ld heap allocations in 20 steps (loss sum %g)\n", what, during, double(sum));
+  return during == 0 && sum > 0.f ? 0 : 1;
+}
+
+}  // namespace
+
+int main() {
+  using Net = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>, frost::dense<32, frost::relu>,
+                                frost::dense<10, frost::softmax>>;
+  frost::matrix<float, 100> x(32);
+  frost::matrix<float, 10> y(32);
+  frost::matrix<int, 1> labels(32);
+  for (std::size_t i = 0; i < 32; ++i) {
+    y(i, i % 10) = 1.f;
+    labels(i, 0) = int(i % 10);
+    for (std::size_t j = 0; j < 100; ++j) x(i, j) = float((i * 31 + j * 7) % 13) / 13.f;
+  }
+  Net full = Net::init(1);
+  auto head = frost::freeze<0, 1>(Net::init(1));
+  int failures = 0;
+  failures += check("all trainable, adam", full, frost::categorical_crossentropy{}, frost::adam{}, x, y);
+  failures += check("layers 0, 1 frozen, adam", head, frost::categorical_crossentropy{}, frost::adam{}, x, y);
+  failures += check("sparse labels, rmsprop", full, frost::sparse_categorical_crossentropy{},
+                    frost::rmsprop{.momentum = 0.5f, .centered = true}, x, labels);
+  failures += check("sgd with nesterov", head, frost::categorical_crossentropy{},
+                    frost::sgd{.momentum = 0.9f, .nesterov = true}, x, y);
+  std::printf("%d passed, %d failed\n", 4 - failures, failures);
+  return failures;
+}

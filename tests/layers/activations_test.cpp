@@ -1,0 +1,86 @@
+#include <frost/expr/activations.hpp>
+
+#include "support/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+
+namespace {
+
+constexpr std::size_t n = 5;
+constexpr std::array<double, 2 * n> z0 = {-1.5, -0.3, 0.2, 0.7, 2.0, 1.1, -0.9, 0.45, -2.2, 0.05};
+
+// Backward(y, g) must equal the vector-Jacobian product of forward, by central differences:
+// Σ_j g_j ∂y_j/∂z_i for every i.
+template <class A>
+void check_backward() {
+  std::array<double, 2 * n> g = {0.3, -0.7, 0.2, 0.9, -0.1, 0.5, 0.25, -0.6, 0.8, -0.35};
+  std::array<double, 2 * n> y = z0;
+  A::template forward<n>(y.data(), 2);
+  std::array<double, 2 * n> dz = g;
+  A::template backward<n>(y.data(), dz.data(), 2);
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    std::array<double, 2 * n> z = z0;
+    const double numeric = frost_test::numeric_grad(
+        [&] {
+          std::array<double, 2 * n> out = z;
+          A::template forward<n>(out.data(), 2);
+          double s = 0;
+          for (std::size_t j = 0; j < 2 * n; ++j) s += g[j] * out[j];
+          return s;
+        },
+        z[i]);
+    INFO(A::name << " input " << i);
+    REQUIRE(frost_test::close(dz[i], numeric, 1e-7));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("activation forwards follow their closed forms", "[layers][activations]") {
+  for (double z : z0) {
+    double v = z;
+    frost::relu::forward<1>(&v, 1);
+    REQUIRE(v == (z > 0 ? z : 0.0));
+    v = z;
+    frost::sigmoid::forward<1>(&v, 1);
+    REQUIRE(v == Approx(1 / (1 + std::exp(-z))).epsilon(1e-15));
+    v = z;
+    frost::tanh_activation::forward<1>(&v, 1);
+    REQUIRE(v == Approx(std::tanh(z)).epsilon(1e-15));
+    v = z;
+    frost::linear::forward<1>(&v, 1);
+    REQUIRE(v == z);
+  }
+  std::array<double, 3> s = {1.0, 2.0, 3.0};
+  frost::softmax::forward<3>(s.data(), 1);
+  const double total = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
+  REQUIRE(s[0] == Approx(std::exp(1.0) / total));
+  REQUIRE(s[2] == Approx(std::exp(3.0) / total));
+}
+
+TEST_CASE("softmax is stable for large logits", "[layers][activations]") {
+  std::array<float, 2> s = {1000.f, 1000.f};
+  frost::softmax::forward<2>(s.data(), 1);
+  REQUIRE(s[0] == 0.5f);
+  REQUIRE(s[1] == 0.5f);
+}
+
+TEST_CASE("activation backwards match finite differences in double", "[layers][activations]") {
+  check_backward<frost::linear>();
+  check_backward<frost::relu>();
+  check_backward<frost::sigmoid>();
+  check_backward<frost::tanh_activation>();
+  check_backward<frost::softmax>();
+}
+
+TEST_CASE("activations declare what their backward reads", "[layers][activations]") {
+  STATIC_REQUIRE(frost::linear::reads == frost::backward_reads::nothing);
+  STATIC_REQUIRE(frost::relu::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::sigmoid::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::tanh_activation::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::softmax::reads == frost::backward_reads::output);
+}

@@ -1,0 +1,70 @@
+#pragma once
+// Test helpers: central differences, byte-wise comparison, deterministic fills.
+
+#include <frost/core/random.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+namespace frost_test {
+
+/// Central difference of loss() with respect to w (w restored afterwards).
+inline double numeric_grad(auto&& loss, double& w, double h = 1e-6) {
+  const double w0 = w;
+  w = w0 + h;
+  const double up = loss();
+  w = w0 - h;
+  const double down = loss();
+  w = w0;
+  return (up - down) / (2 * h);
+}
+
+/// |a − n| ≤ tol · max(1, |a|, |n|).
+inline bool close(double a, double n, double tol = 1e-6) {
+  return std::abs(a - n) <= tol * std::max({1.0, std::abs(a), std::abs(n)});
+}
+
+/// Bit-for-bit equality of two spans' bytes (std::memcmp, never ==).
+template <class A, class B>
+bool same_bytes(const A& a, const B& b) {
+  return a.size_bytes() == b.size_bytes() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+}
+
+/// Fills with uniform values in [lo, hi) from a fixed seed.
+template <class Range>
+void fill_uniform(Range&& r, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
+  frost::random_stream rng(seed);
+  for (auto& v : r) v = static_cast<std::remove_reference_t<decltype(v)>>(rng.uniform(lo, hi));
+}
+
+}  // namespace frost_test
+
+#include <frost/train/value_and_grad.hpp>
+
+#include <catch2/catch.hpp>
+
+namespace frost_test {
+
+/// Checks every trainable parameter's analytic gradient (value_and_grad) against a central
+/// difference of the loss, in whatever scalar type the model uses (double for these checks).
+/// Returns the number of parameters checked.
+template <class Model, class Loss, class... Target>
+std::size_t check_model_gradients(Model& model, Loss loss, const typename Model::input_matrix& x,
+                                  const Target&... y) {
+  auto [value, grads] = frost::value_and_grad(model, loss, x, y...);
+  (void)value;
+  auto params = model.trainable_parameters();
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    double& w = params[i];
+    const double numeric = numeric_grad([&] { return frost::value_and_grad(model, loss, x, y...).loss; }, w);
+    INFO("parameter " << i << ": analytic " << grads.values()[i] << ", numeric " << numeric);
+    REQUIRE(close(grads.values()[i], numeric, 1e-6));
+  }
+  return params.size();
+}
+
+}  // namespace frost_test

@@ -1,0 +1,81 @@
+#include <frost/frost.hpp>
+
+#include "support/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+
+namespace {
+using net = frost::sequential<frost::input<6>, frost::frozen<frost::dense<8, frost::relu>>, frost::dense<5, frost::relu>,
+                              frost::dense<3, frost::softmax>>;
+}
+
+TEST_CASE("trainer::step equals value_and_grad followed by apply_gradients, bit for bit", "[train][trainer]") {
+  frost::matrix<float, 6> x(7);
+  frost::matrix<float, 3> y(7);
+  frost_test::fill_uniform(x.values(), 5);
+  for (std::size_t i = 0; i < 7; ++i) y(i, i % 3) = 1.f;
+  net a = net::init(2), b = net::init(2);
+  auto tr = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 16);
+  auto opt = frost::make_optimizer(b, frost::adam{.learning_rate = 0.01f});
+  for (int s = 0; s < 5; ++s) {
+    const float la = tr.step(x, y);
+    auto [lb, g] = frost::value_and_grad(b, frost::categorical_crossentropy{}, x, y);
+    opt.apply_gradients(b, g);
+    REQUIRE(std::memcmp(&la, &lb, sizeof la) == 0);
+    REQUIRE(frost_test::same_bytes(a.trainable_parameters(), b.trainable_parameters()));
+  }
+  REQUIRE(tr.get_optimizer().iterations() == 5);
+}
+
+TEST_CASE("training lowers the loss on a learnable problem", "[train][trainer]") {
+  frost::matrix<float, 6> x(30);
+  frost::matrix<int, 1> labels(30);
+  frost_test::fill_uniform(x.values(), 6);
+  for (std::size_t i = 0; i < 30; ++i) labels(i, 0) = x(i, 0) > 0.3f ? 2 : (x(i, 1) > 0.f ? 1 : 0);
+  using open = frost::sequential<frost::input<6>, frost::dense<16, frost::relu>, frost::dense<3, frost::softmax>>;
+  open m = open::init(4);
+  auto tr = frost::make_trainer(m, frost::sparse_categorical_crossentropy{}, frost::adam{.learning_rate = 0.02f}, 30);
+  const float first = tr.step(x, labels);
+  float last = first;
+  for (int s = 0; s < 200; ++s) last = tr.step(x, labels);
+  REQUIRE(last < 0.5f * first);
+}
+
+TEST_CASE("bad batches throw shape_error or value_error and change nothing", "[train][trainer]") {
+  net m = net::init(3);
+  const net before = m;
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 4);
+  frost::matrix<float, 6> big(5), x(2);
+  frost::matrix<float, 3> ybig(5), y3(3);
+  REQUIRE_THROWS_AS(tr.step(big, ybig), frost::shape_error);
+  REQUIRE_THROWS_WITH(tr.step(big, ybig), "frost::trainer::step: batch rows: expected at most 4 (max_batch), got 5");
+  REQUIRE_THROWS_WITH(tr.step(x, y3), "frost::trainer::step: rows of y: expected 2 (the rows of x), got 3");
+
+  using sparse_net = frost::sequential<frost::input<6>, frost::dense<3, frost::softmax>>;
+  sparse_net s = sparse_net::init(1);
+  const sparse_net s_before = s;
+  auto ts = frost::make_trainer(s, frost::sparse_categorical_crossentropy{}, frost::sgd{}, 4);
+  frost::matrix<int, 1> labels(2);
+  labels(1, 0) = 3;
+  REQUIRE_THROWS_AS(ts.step(x, labels), frost::value_error);
+  REQUIRE_THROWS_WITH(ts.step(x, labels),
+                      "frost::trainer::step: label of row 1: expected a class index in [0, 3), got 3");
+  REQUIRE_THROWS_WITH(frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 0),
+                      "frost::make_trainer: max_batch: expected at least 1, got 0");
+  // Nothing was lost: no parameter and no optimizer step moved.
+  REQUIRE(frost_test::same_bytes(before.trainable_parameters(), m.trainable_parameters()));
+  REQUIRE(frost_test::same_bytes(s_before.trainable_parameters(), s.trainable_parameters()));
+  REQUIRE(tr.get_optimizer().iterations() == 0);
+  REQUIRE(ts.get_optimizer().iterations() == 0);
+}
+
+TEST_CASE("a trainer allocates what the plan says and no more", "[train][trainer]") {
+  net m = net::init(3);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 32);
+  // Workspace: kept outputs (layer 0: 8, read by layer 1's weight gradient; layer 1: 5; layer 2: 3) plus two
+  // slots of the widest output (8), per sample.
+  STATIC_REQUIRE(decltype(tr)::workspace_per_sample == 8 + 5 + 3 + 2 * 8);
+  REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 16) + net::trainable_param_count * 3) * sizeof(float));
+}
