@@ -1,0 +1,164 @@
+// Training-step and inference timings for the reference network
+//   sequential<input<100>, dense<64, relu>, dense<32, relu>, dense<10, softmax>>
+// with categorical cross-entropy and Adam, all layers trainable or layers 0 and 1 frozen.
+//
+// Counters (rates over the timed loop):
+//   samples  samples per second (batch rows per step)
+//   FLOP     floating-point operations per second, counting only the GEMM work the
+//            configuration needs (2·M·K·N per product), not what the code happens to do.
+// The ideal FLOPs per sample of each configuration, and their frozen/trainable ratio, are
+// written to the benchmark context (console header and JSON "context").
+
+#include <frost/frost.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace {
+
+using net = frost::sequential<frost::input<100>,
+                              frost::dense<64, frost::relu>,
+                              frost::dense<32, frost::relu>,
+                              frost::dense<10, frost::softmax>>;
+using frozen_net = decltype(frost::freeze<0, 1>(std::declval<net>()));
+
+// ---------------------------------------------------------------------------------------------
+// Ideal FLOPs, from the layer sizes alone.
+
+struct dense_dims {
+  std::size_t inputs;  // K
+  std::size_t units;   // N
+};
+constexpr std::array<dense_dims, 3> layers{{{100, 64}, {64, 32}, {32, 10}}};
+constexpr std::array<bool, 3> all_trainable{true, true, true};
+constexpr std::array<bool, 3> first_two_frozen{false, false, true};
+
+// One GEMM of an M×K by K×N product, per sample (M = 1): 2·K·N.
+constexpr double gemm_flops_per_row(const dense_dims& d) { return 2.0 * double(d.inputs) * double(d.units); }
+
+constexpr double forward_flops_per_sample() {
+  double f = 0;
+  for (const auto& d : layers) f += gemm_flops_per_row(d);
+  return f;
+}
+
+// Forward for every layer; dW = Xᵀ·dZ for each trainable layer; dX = dZ·Wᵀ for each layer with
+// a trainable layer somewhere below it (closer to the input). Bias and activation work is not
+// counted: it is O(M·N), small next to the products.
+constexpr double training_flops_per_sample(const std::array<bool, 3>& trainable) {
+  double f = forward_flops_per_sample();
+  bool trainable_below = false;
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    if (trainable[i]) f += gemm_flops_per_row(layers[i]);  // dW
+    if (trainable_below) f += gemm_flops_per_row(layers[i]);  // dX
+    trainable_below = trainable_below || trainable[i];
+  }
+  return f;
+}
+
+constexpr double flops_trainable = training_flops_per_sample(all_trainable);
+constexpr double flops_frozen = training_flops_per_sample(first_two_frozen);
+constexpr double flops_inference = forward_flops_per_sample();
+static_assert(flops_inference == 2.0 * (100 * 64 + 64 * 32 + 32 * 10));
+static_assert(flops_trainable == 2.0 * (3 * 8768 - 100 * 64));  // 3×forward minus dX of layer 0
+static_assert(flops_frozen == 2.0 * (8768 + 32 * 10));           // forward plus dW of the head
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic data: inputs in [-0.5, 0.5), one-hot targets.
+
+void fill_batch(frost::matrix<float, 100>& x, frost::matrix<float, 10>& y) {
+  std::uint32_t state = 0x9e3779b9u;
+  for (std::size_t i = 0; i < x.rows(); ++i) {
+    for (std::size_t j = 0; j < 100; ++j) {
+      state = state * 1664525u + 1013904223u;  // LCG, upper 24 bits as the fraction
+      x(i, j) = float(state >> 8) / float(1u << 24) - 0.5f;
+    }
+    for (std::size_t j = 0; j < 10; ++j) y(i, j) = 0.f;
+    y(i, (i * 7 + 3) % 10) = 1.f;
+  }
+}
+
+void set_counters(benchmark::State& state, std::size_t batch, double flops_per_sample) {
+  state.counters["samples"] = benchmark::Counter(double(batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP"] =
+      benchmark::Counter(flops_per_sample * double(batch), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// The same initial weights for both configurations (seed 42), frozen or not.
+template <class Model>
+Model make_model() {
+  if constexpr (std::is_same_v<Model, net>) return net::init(42);
+  else return frost::freeze<0, 1>(net::init(42));
+}
+
+template <class Model>
+void train_step(benchmark::State& state, double flops_per_sample) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  Model model = make_model<Model>();
+  frost::matrix<float, 100> x(batch);
+  frost::matrix<float, 10> y(batch);
+  fill_batch(x, y);
+  auto trainer = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.001f}, batch);
+
+  for (auto _ : state) {
+    float loss = trainer.step(x, y);
+    benchmark::DoNotOptimize(loss);
+  }
+  set_counters(state, batch, flops_per_sample);
+}
+
+void inference(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  const net model = net::init(42);
+  frost::matrix<float, 100> x(batch);
+  frost::matrix<float, 10> y(batch);
+  fill_batch(x, y);
+
+  for (auto _ : state) {
+    auto p = model(x);
+    benchmark::DoNotOptimize(p.data());
+    benchmark::ClobberMemory();
+  }
+  set_counters(state, batch, flops_inference);
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  constexpr double min_time = 0.2;  // seconds per run: the whole suite stays short
+  for (long batch : {32L, 256L}) {
+    benchmark::RegisterBenchmark("train_step/trainable", train_step<net>, flops_trainable)
+        ->Arg(batch)->ArgName("batch")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+    benchmark::RegisterBenchmark("train_step/frozen_0_1", train_step<frozen_net>, flops_frozen)
+        ->Arg(batch)->ArgName("batch")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+    benchmark::RegisterBenchmark("inference", inference)
+        ->Arg(batch)->ArgName("batch")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+  }
+
+  benchmark::AddCustomContext("network", "input<100>, dense<64, relu>, dense<32, relu>, dense<10, softmax>");
+  benchmark::AddCustomContext("flop_per_sample_train_trainable", number(flops_trainable));
+  benchmark::AddCustomContext("flop_per_sample_train_frozen_0_1", number(flops_frozen));
+  benchmark::AddCustomContext("flop_per_sample_inference", number(flops_inference));
+  benchmark::AddCustomContext("ideal_flop_ratio_frozen_over_trainable", number(flops_frozen / flops_trainable));
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
