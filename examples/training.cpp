@@ -25,7 +25,7 @@ int main() {
   }
 
   // The hot path: a trainer owns every buffer and allocates nothing per step.
-  auto tr = make_trainer(model, sparse_categorical_crossentropy{}, rmsprop{.learning_rate = 0.01f}, 8);
+  auto tr = make_trainer(model, sparse_categorical_crossentropy{}, rmsprop{.learning_rate = 0.01f}, /*max_batch=*/8);
   float loss = 0;
   for (int step = 0; step < 50; ++step) loss = tr.step(x, labels);
   std::printf("trainer: loss %.4f\n", double(loss));
