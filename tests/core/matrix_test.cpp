@@ -65,3 +65,14 @@ TEST_CASE("aligned_buffer is zeroed, aligned, and copies deeply", "[core][aligne
   frost::aligned_buffer<float> empty;
   REQUIRE(empty.data() == nullptr);
 }
+
+TEST_CASE("a moved-from matrix is empty, not a dangling batch", "[core][matrix]") {
+  frost::matrix<float, 4> a(3);
+  frost::matrix<float, 4> b = std::move(a);
+  REQUIRE(b.rows() == 3);
+  REQUIRE(a.rows() == 0);  // NOLINT(bugprone-use-after-move): the state after a move is the point
+  REQUIRE(a.size() == 0);
+  frost::matrix<float, 4> c(1);
+  c = std::move(b);
+  REQUIRE(c.rows() == 3);
+}

@@ -219,3 +219,18 @@ TEST_CASE("no weight-gradient code for frozen layers, no backward code below the
   REQUIRE(frost_test::same_bytes(before_b.frozen_parameters(), b.frozen_parameters()));
   REQUIRE_FALSE(frost_test::same_bytes(before_b.layer<0>().kernel(), b.layer<0>().kernel()));
 }
+
+TEST_CASE("a model moved from by freeze throws state_error instead of touching freed weights", "[graph][freeze]") {
+  batch<float> d;
+  auto m = masked<float, 0>::init(2);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 8);
+  auto f = frost::freeze<0>(std::move(m));
+  REQUIRE(f.holds_weights());
+  REQUIRE_FALSE(m.holds_weights());  // NOLINT(bugprone-use-after-move)
+  const char* expected = "frost::trainer::step: model: expected a model holding its weights, got one that was moved from";
+  REQUIRE_THROWS_AS(tr.step(d.x, d.y), frost::state_error);
+  REQUIRE_THROWS_WITH(tr.step(d.x, d.y), Catch::StartsWith(expected));
+  REQUIRE_THROWS_AS(frost::value_and_grad(m, frost::categorical_crossentropy{}, d.x, d.y), frost::state_error);
+  REQUIRE_THROWS_AS(m(d.x), frost::state_error);
+  REQUIRE(tr.get_optimizer().iterations() == 0);
+}

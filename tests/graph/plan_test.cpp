@@ -103,4 +103,8 @@ TEST_CASE("the plan is a graph plan: parents, not positions, drive it", "[graph]
   STATIC_REQUIRE(!p.backward_active[1]);
   STATIC_REQUIRE(p.trainable_count == 15);
   STATIC_REQUIRE(p.frozen_count == 10);
+  // Both are sinks, so both are model outputs and kept; the slot layout is for chains only.
+  STATIC_REQUIRE(p.keeps_output[0] && p.keeps_output[1]);
+  STATIC_REQUIRE(!p.chain);
+  STATIC_REQUIRE(base::plan.chain);
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <string_view>
 
 TEST_CASE("summary prints Keras's table and counts, with frost's byte figures", "[io][summary]") {
   using Net = frost::sequential<frost::input<100>, frost::frozen<frost::dense<64, frost::relu>>,
@@ -24,4 +25,21 @@ TEST_CASE("summary prints Keras's table and counts, with frost's byte figures", 
   REQUIRE(s.substr(n0, s.find('\n', n0) - n0).back() == 'N');
   REQUIRE(s.substr(n1, s.find('\n', n1) - n1).back() == 'N');
   REQUIRE(s.substr(n2, s.find('\n', n2) - n2).back() == 'Y');
+}
+
+namespace {
+// A layer kind of its own, to check Keras's per-kind numbering.
+struct projection : frost::dense<3> {
+  static constexpr std::string_view keras_name = "projection";
+};
+}  // namespace
+
+TEST_CASE("summary numbers layers per kind, as Keras does", "[io][summary]") {
+  using Net = frost::sequential<frost::input<4>, projection, frost::dense<5>, projection, frost::dense<2>>;
+  const std::string s = frost::summary_string(Net::init(0));
+  CHECK_THAT(s, Catch::Contains(" projection (Projection) "));
+  CHECK_THAT(s, Catch::Contains(" dense (Dense) "));
+  CHECK_THAT(s, Catch::Contains(" projection_1 (Projection) "));
+  CHECK_THAT(s, Catch::Contains(" dense_1 (Dense) "));
+  CHECK_THAT(s, !Catch::Contains("dense_2"));
 }

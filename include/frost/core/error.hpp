@@ -34,6 +34,12 @@ struct format_error : error {
   using error::error;
 };
 
+/// An object is used in a state that cannot serve the call: a model moved from by
+/// freeze/unfreeze, whose weights now live in the returned model.
+struct state_error : error {
+  using error::error;
+};
+
 namespace detail {
 
 // Cold paths: the message is built (and allocates) only when the error is thrown.
@@ -45,6 +51,12 @@ namespace detail {
 [[noreturn]] inline void throw_value(const char* where, const char* subject,
                                      const std::string& expected, const std::string& got) {
   throw value_error(std::string(where) + ": " + subject + ": expected " + expected + ", got " + got);
+}
+
+[[noreturn]] inline void throw_moved_model(const char* where) {
+  throw state_error(std::string(where) +
+                    ": model: expected a model holding its weights, got one that was moved from "
+                    "(freeze and unfreeze return the model; use the returned one)");
 }
 
 }  // namespace detail

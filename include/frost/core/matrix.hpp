@@ -10,6 +10,7 @@
 #include <cstring>
 #include <span>
 #include <string>
+#include <utility>
 
 namespace frost {
 
@@ -33,6 +34,15 @@ class matrix {
   static constexpr std::size_t cols = sample_shape::size;
 
   matrix() = default;
+  matrix(const matrix&) = default;
+  /// Moves steal the storage and leave `other` empty (0 rows).
+  matrix(matrix&& other) noexcept : rows_(std::exchange(other.rows_, 0)), data_(std::move(other.data_)) {}
+  /// Copy-and-swap: a failed copy leaves `*this` unchanged.
+  matrix& operator=(matrix other) noexcept {
+    std::swap(rows_, other.rows_);
+    std::swap(data_, other.data_);
+    return *this;
+  }
   /// `rows` zero-initialized samples.
   explicit matrix(std::size_t rows) : rows_(rows), data_(rows * cols) {}
   /// `rows` samples copied from `values` (row-major); throws `shape_error` if

@@ -58,6 +58,7 @@ void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size
 /// plan lays out (the model output included). Inference: only slots, result in `last`.
 template <bool Training, class Model, class T>
 void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last = nullptr) noexcept {
+  static_assert(Model::plan.chain, "frost: the slot layout of graph/execute.hpp runs chains of layers only");
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (forward_node<Training, Model, I>(m, x, rows, ws, cap, last), ...);
   }(std::make_index_sequence<Model::layer_count>{});

@@ -56,6 +56,20 @@ constexpr bool check_indices() {
 
 }  // namespace detail
 
+namespace detail {
+template <class Model>
+struct all_trainable;
+template <class T, class In, class... Ls>
+struct all_trainable<basic_sequential<T, In, Ls...>> {
+  using type = basic_sequential<T, In, unfrozen_t<Ls>...>;
+};
+}  // namespace detail
+
+/// True when `A` and `B` are the same model but for which layers are frozen.
+template <class A, class B>
+inline constexpr bool same_architecture_v =
+    std::is_same_v<typename detail::all_trainable<A>::type, typename detail::all_trainable<B>::type>;
+
 /// The model type with layers `I...` frozen (already frozen layers stay frozen).
 template <class Model, std::size_t... I>
 using frozen_model_t = typename detail::retyped<true, Model, I...>::type;
@@ -97,14 +111,14 @@ auto unfreeze(basic_sequential<T, In, Ls...>&& model) {
 template <std::size_t... I, class T, class In, class... Ls>
 auto freeze(const basic_sequential<T, In, Ls...>&) {
   static_assert(sizeof...(I) != sizeof...(I),
-                "frost::freeze: pass the model as std::move(model); freezing moves its weights into a new type");
+                "frost::freeze: pass a non-const model as std::move(model); freezing moves its weights into a new type");
   using to = frozen_model_t<basic_sequential<T, In, Ls...>, I...>;
   return to{typename to::uninitialized_tag{}};
 }
 template <std::size_t... I, class T, class In, class... Ls>
 auto unfreeze(const basic_sequential<T, In, Ls...>&) {
   static_assert(sizeof...(I) != sizeof...(I),
-                "frost::unfreeze: pass the model as std::move(model); unfreezing moves its weights into a new type");
+                "frost::unfreeze: pass a non-const model as std::move(model); unfreezing moves its weights into a new type");
   using to = unfrozen_model_t<basic_sequential<T, In, Ls...>, I...>;
   return to{typename to::uninitialized_tag{}};
 }

@@ -56,6 +56,9 @@ struct graph_plan {
   std::size_t slot_size = 0;        ///< one ping-pong slot, per sample
   std::size_t workspace_per_sample = 0;
   std::size_t backward_nodes = 0;   ///< how many nodes take part in backward
+  /// Every node reads the one before it. The ping-pong slot layout (and so execute.hpp) needs
+  /// this; a graph with branches keeps the flags above but needs a liveness-based layout.
+  bool chain = true;
 };
 
 /// Builds the plan of a graph given in topological order (parents before children).
@@ -80,7 +83,10 @@ constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
     bool keep = (p.backward_active[i] && facts[i].backward_reads_output) || i + 1 == N;
     for (std::size_t c = i + 1; c < N; ++c)
       if (facts[c].parent == i && p.needs_param_grad[c] && facts[c].param_grad_reads_input) keep = true;
-    p.keeps_output[i] = keep;
+    bool has_child = false;
+    for (std::size_t c = i + 1; c < N; ++c) has_child = has_child || facts[c].parent == i;
+    p.keeps_output[i] = keep || !has_child;  // a sink is a model output
+    if (facts[i].parent != (i == 0 ? model_input : i - 1)) p.chain = false;
   }
   for (std::size_t i = 0; i < N; ++i) {
     const node_facts& f = facts[i];

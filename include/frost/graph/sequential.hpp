@@ -4,6 +4,7 @@
 /// is part of the type. Keras `keras.Sequential([...])`.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
@@ -219,6 +220,12 @@ class basic_sequential {
     return const_cast<basic_sequential*>(this)->template parameter_block<I>();
   }
 
+  /// False once the model was moved from (e.g. by `freeze`/`unfreeze`): its arenas are gone.
+  bool holds_weights() const noexcept {
+    return (trainable_param_count == 0 || trainable_.data() != nullptr) &&
+           (frozen_param_count == 0 || frozen_.data() != nullptr);
+  }
+
   /// The trainable arena: every trainable parameter, layer after layer.
   std::span<T, trainable_param_count> trainable_parameters() noexcept {
     return std::span<T, trainable_param_count>(trainable_.data(), trainable_param_count);
@@ -237,6 +244,7 @@ class basic_sequential {
   /// Inference (Keras `model(x)` / `predict`): runs every layer forward, keeps nothing for
   /// backward. Allocates the result and two scratch rows-sized buffers.
   output_matrix operator()(const input_matrix& x) const {
+    if (!holds_weights()) detail::throw_moved_model("frost::sequential::operator()");
     output_matrix y(x.rows());
     aligned_buffer<T> ws(detail::inference_workspace_v<basic_sequential> * x.rows());
     detail::forward<false>(*this, x.data(), x.rows(), ws.data(), x.rows(), y.data());

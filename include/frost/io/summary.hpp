@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -32,7 +33,7 @@ inline std::string class_name(std::string_view snake) {  // "batch_normalization
       upper = true;
       continue;
     }
-    out += upper ? static_cast<char>(c - 'a' + 'A') : c;
+    out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
     upper = false;
   }
   return out;
@@ -65,12 +66,13 @@ void summary(const Model& model, std::ostream& os = std::cout) {
   os << "Model: \"sequential\"\n" << rule << '\n';
   os << detail::pad(" Layer (type)", 30) << detail::pad("Output Shape", 22) << detail::pad("Param #", 14)
      << "Trainable\n" << double_rule << '\n';
-  std::size_t seen_of_kind = 0;
+  // Keras names layers per kind: dense, dense_1, ...; conv2d, conv2d_1, ...
+  std::map<std::string_view, std::size_t> seen;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     ((os << [&] {
        using L = unfrozen_t<typename Model::template layer_type<I>>;
        std::string name(L::keras_name);
-       if (seen_of_kind++ != 0) name += "_" + std::to_string(seen_of_kind - 1);
+       if (const std::size_t n = seen[L::keras_name]++; n != 0) name += "_" + std::to_string(n);
        std::string row = " " + name + " (" + detail::class_name(L::keras_name) + ")";
        row = detail::pad(row, 30) + detail::pad(detail::shape_text<typename Model::template layer_output_shape<I>>(), 22) +
              detail::pad(detail::with_commas(plan.facts[I].params), 14) +

@@ -56,6 +56,10 @@ class optimizer {
   /// both keep their slots, newly trainable ones start at zero, newly frozen ones drop theirs.
   template <class To>
   optimizer<To, Spec> rebind() && {
+    // State moves layer by layer at the offsets of both plans: only valid between the same model
+    // with different layers frozen.
+    static_assert(same_architecture_v<Model, To>,
+                  "frost::optimizer::rebind: the target model must be this model with other layers frozen");
     optimizer<To, Spec> out(spec_);
     out.restore_(iterations_);
     [&]<std::size_t... J>(std::index_sequence<J...>) {

@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace frost {
@@ -23,6 +24,8 @@ namespace frost {
 /// (before the update). The trainer holds a reference to the model: keep the model alive.
 template <class Model, class Loss, class Spec>
 class trainer {
+  static_assert(!std::is_const_v<Model>, "frost::make_trainer: the trainer updates the model in place: pass a non-const model");
+
  public:
   using model_type = Model;
   using scalar_type = typename Model::scalar_type;
@@ -41,7 +44,7 @@ class trainer {
     static_assert(Loss::needs_target, "frost::trainer::step: this loss takes no target: call step(x)");
     static_assert(detail::check_loss<Model, Loss, Target>());
     check_rows_(x.rows());
-    detail::check_batch<Model, Loss>("frost::trainer::step", x.rows(), &y);
+    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, x.rows(), &y);
     return run_(x, &y);
   }
 
@@ -50,7 +53,7 @@ class trainer {
     static_assert(!Loss::needs_target, "frost::trainer::step: this loss needs targets: call step(x, y)");
     static_assert(detail::check_loss<Model, Loss, void>());
     check_rows_(x.rows());
-    detail::check_batch<Model, Loss, void>("frost::trainer::step", x.rows(), nullptr);
+    detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, x.rows(), nullptr);
     return run_<void>(x, nullptr);
   }
 

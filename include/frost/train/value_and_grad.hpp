@@ -83,7 +83,8 @@ constexpr bool check_loss() {
 
 /// Run-time checks shared by value_and_grad and trainer::step; nothing is touched before them.
 template <class Model, class Loss, class Target>
-void check_batch(const char* where, std::size_t x_rows, const Target* y) {
+void check_batch(const char* where, const Model& m, std::size_t x_rows, const Target* y) {
+  if (!m.holds_weights()) throw_moved_model(where);
   if (x_rows == 0) throw_shape(where, "batch rows", "at least 1", "0");
   if constexpr (Loss::needs_target) {
     if (y->rows() != x_rows)
@@ -130,7 +131,7 @@ loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typenam
                                          const Target& y) {
   static_assert(Loss::needs_target, "frost::value_and_grad: this loss takes no target: call value_and_grad(model, loss, x)");
   static_assert(detail::check_loss<Model, Loss, Target>());
-  detail::check_batch<Model, Loss>("frost::value_and_grad", x.rows(), &y);
+  detail::check_batch<Model, Loss>("frost::value_and_grad", model, x.rows(), &y);
   loss_and_gradients<Model> out{};
   aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
   out.loss = detail::train_pass<Model, Loss>(model, x.data(), &y, x.rows(), ws.data(), x.rows(), out.grads.data());
@@ -142,7 +143,7 @@ template <class Model, class Loss>
 loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typename Model::input_matrix& x) {
   static_assert(!Loss::needs_target, "frost::value_and_grad: this loss needs targets: call value_and_grad(model, loss, x, y)");
   static_assert(detail::check_loss<Model, Loss, void>());
-  detail::check_batch<Model, Loss, void>("frost::value_and_grad", x.rows(), nullptr);
+  detail::check_batch<Model, Loss, void>("frost::value_and_grad", model, x.rows(), nullptr);
   loss_and_gradients<Model> out{};
   aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
   out.loss = detail::train_pass<Model, Loss, void>(model, x.data(), nullptr, x.rows(), ws.data(), x.rows(), out.grads.data());
