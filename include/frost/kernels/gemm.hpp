@@ -6,7 +6,9 @@
 ///   gemm_weight:   dW = Xᵀ·dZ, db = Σ dZ  (the weight gradient, overwritten)
 ///   gemm_input:    dX = dZ·Wᵀ             (the input gradient, overwritten)
 /// Each is cache-blocked (a panel of W stays in L2 while the batch streams past it) and
-/// register-blocked (a tile of accumulators lives in vector registers; see simd.hpp).
+/// register-blocked (a tile of accumulators lives in vector registers; see simd.hpp). Columns
+/// that do not fill a whole vector use half- and quarter-width vectors before scalars, so a
+/// 10-unit layer still runs vectorized on AVX-512.
 
 #include <frost/kernels/simd.hpp>
 
@@ -16,57 +18,71 @@
 namespace frost::kernels {
 namespace detail {
 
-// Panel sizes: a KC×NC block of W (≤ 256 KiB of float) is reused by every row of the batch.
-template <class T>
+// Panel sizes: a KC×NC block of W (≤ 256 KiB) is reused by every row of the batch.
 inline constexpr std::size_t panel_bytes = 256 * 1024;
 
-// R rows × VN vectors of Y += X(R×kb)·W(kb×VN·L). `init` (bias) seeds the tile when not
-// accumulating; null means zero.
-template <std::size_t R, std::size_t VN, class T>
-inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb,
-                         T* y, std::size_t ldy, const T* init, bool accumulate) noexcept {
-  using V = simd_t<T>;
-  constexpr std::size_t L = simd<T>::width;
-  V acc[R][VN];
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < VN; ++v)
-      acc[r][v] = accumulate ? load(y + r * ldy + v * L) : (init ? load(init + v * L) : V{});
-  for (std::size_t k = 0; k < kb; ++k) {
-    V wv[VN];
-    for (std::size_t v = 0; v < VN; ++v) wv[v] = load(w + k * ldw + v * L);
-    for (std::size_t r = 0; r < R; ++r) {
-      const V xb = broadcast(x[r * ldx + k]);
-      for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
+/// Covers columns [j, end) with chunks: two full vectors, one full vector, then (where the
+/// target's vectors are wider than 16 bytes) one half- and one quarter-width vector, then the
+/// scalar rest. Calls `tile.template operator()<Bytes, Vectors>(j)`; Bytes = 0 is the scalar rest.
+template <class T, class Tile>
+inline void column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
+  constexpr std::size_t L = simd_bytes / sizeof(T);
+  for (; j + 2 * L <= end; j += 2 * L) tile.template operator()<simd_bytes, 2>(j);
+  for (; j + L <= end; j += L) tile.template operator()<simd_bytes, 1>(j);
+  if constexpr (simd_bytes >= 32) {
+    if (j + L / 2 <= end) {
+      tile.template operator()<simd_bytes / 2, 1>(j);
+      j += L / 2;
     }
   }
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < VN; ++v) store(y + r * ldy + v * L, acc[r][v]);
+  if constexpr (simd_bytes >= 64) {
+    if (j + L / 4 <= end) {
+      tile.template operator()<simd_bytes / 4, 1>(j);
+      j += L / 4;
+    }
+  }
+  if (j < end) tile.template operator()<0, 0>(j);
 }
 
-// The same for the last nc < L columns, in scalars.
-template <std::size_t R, class T>
-inline void forward_tail(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb,
-                         T* y, std::size_t ldy, std::size_t nc, const T* init, bool accumulate) noexcept {
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t j = 0; j < nc; ++j) {
-      T s = accumulate ? y[r * ldy + j] : (init ? init[j] : T{});
-      for (std::size_t k = 0; k < kb; ++k) s += x[r * ldx + k] * w[k * ldw + j];
-      y[r * ldy + j] = s;
+// R rows × VN vectors of B bytes: Y += X(R×kb)·W(kb×cols). `init` (bias) seeds the tile when not
+// accumulating; null means zero. B = 0: the `nc` scalar columns.
+template <std::size_t R, std::size_t B, std::size_t VN, class T>
+inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* y,
+                         std::size_t ldy, const T* init, bool accumulate, std::size_t nc) noexcept {
+  if constexpr (B == 0) {
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t j = 0; j < nc; ++j) {
+        T s = accumulate ? y[r * ldy + j] : (init ? init[j] : T{});
+        for (std::size_t k = 0; k < kb; ++k) s += x[r * ldx + k] * w[k * ldw + j];
+        y[r * ldy + j] = s;
+      }
+  } else {
+    using V = vec_t<T, B>;
+    constexpr std::size_t L = B / sizeof(T);
+    V acc[R][VN];
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t v = 0; v < VN; ++v)
+        acc[r][v] = accumulate ? load<T, B>(y + r * ldy + v * L) : (init ? load<T, B>(init + v * L) : V{});
+    for (std::size_t k = 0; k < kb; ++k) {
+      V wv[VN];
+      for (std::size_t v = 0; v < VN; ++v) wv[v] = load<T, B>(w + k * ldw + v * L);
+      for (std::size_t r = 0; r < R; ++r) {
+        const V xb = broadcast<T, B>(x[r * ldx + k]);
+        for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
+      }
     }
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t v = 0; v < VN; ++v) store<T, B>(y + r * ldy + v * L, acc[r][v]);
+  }
 }
 
 template <std::size_t R, std::size_t N, class T>
-inline void forward_rows(const T* x, std::size_t ldx, const T* w, std::size_t kb, std::size_t j0,
-                         std::size_t nb, T* y, const T* bias, bool accumulate) noexcept {
-  constexpr std::size_t L = simd<T>::width;
-  std::size_t j = j0;
+inline void forward_rows(const T* x, std::size_t ldx, const T* w, std::size_t kb, std::size_t j0, std::size_t nb,
+                         T* y, const T* bias, bool accumulate) noexcept {
   const std::size_t end = j0 + nb;
-  const T* init = bias;
-  for (; j + 2 * L <= end; j += 2 * L)
-    forward_tile<R, 2>(x, ldx, w + j, N, kb, y + j, N, init ? init + j : nullptr, accumulate);
-  for (; j + L <= end; j += L)
-    forward_tile<R, 1>(x, ldx, w + j, N, kb, y + j, N, init ? init + j : nullptr, accumulate);
-  if (j < end) forward_tail<R>(x, ldx, w + j, N, kb, y + j, N, end - j, init ? init + j : nullptr, accumulate);
+  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
+    forward_tile<R, B, VN>(x, ldx, w + j, N, kb, y + j, N, bias ? bias + j : nullptr, accumulate, end - j);
+  });
 }
 
 }  // namespace detail
@@ -76,7 +92,7 @@ template <std::size_t K, std::size_t N, class T>
 void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y) noexcept {
   constexpr std::size_t L = simd<T>::width;
   constexpr std::size_t NC = std::min(N, std::max<std::size_t>(2 * L, 256 / (2 * L) * (2 * L)));
-  constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes<T> / sizeof(T) / NC));
+  constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes / sizeof(T) / NC));
   for (std::size_t jc = 0; jc < N; jc += NC) {
     const std::size_t nb = std::min(NC, N - jc);
     for (std::size_t kc = 0; kc < K; kc += KC) {
@@ -84,51 +100,47 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y) no
       const bool acc = kc != 0;
       const T* wp = w + kc * N;
       std::size_t i = 0;
-      for (; i + 4 <= m; i += 4)
-        detail::forward_rows<4, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
-      for (; i < m; ++i)
-        detail::forward_rows<1, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
+      for (; i + 4 <= m; i += 4) detail::forward_rows<4, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
+      for (; i < m; ++i) detail::forward_rows<1, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
     }
   }
 }
 
 namespace detail {
 
-// dW tile: R consecutive k × VN vectors of j, reduced over all m rows.
-template <std::size_t R, std::size_t VN, std::size_t K, std::size_t N, class T>
-inline void weight_tile(const T* x, const T* dz, std::size_t m, T* dw) noexcept {
-  using V = simd_t<T>;
-  constexpr std::size_t L = simd<T>::width;
-  V acc[R][VN] = {};
-  for (std::size_t i = 0; i < m; ++i) {
-    V dv[VN];
-    for (std::size_t v = 0; v < VN; ++v) dv[v] = load(dz + i * N + v * L);
-    for (std::size_t r = 0; r < R; ++r) {
-      const V xb = broadcast(x[i * K + r]);
-      for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * dv[v];
+// dW tile: R consecutive k × VN vectors of B bytes of j, reduced over all m rows. B = 0: the
+// `nc` scalar columns.
+template <std::size_t R, std::size_t B, std::size_t VN, std::size_t K, std::size_t N, class T>
+inline void weight_tile(const T* x, const T* dz, std::size_t m, T* dw, std::size_t nc) noexcept {
+  if constexpr (B == 0) {
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t j = 0; j < nc; ++j) {
+        T s{};
+        for (std::size_t i = 0; i < m; ++i) s += x[i * K + r] * dz[i * N + j];
+        dw[r * N + j] = s;
+      }
+  } else {
+    using V = vec_t<T, B>;
+    constexpr std::size_t L = B / sizeof(T);
+    V acc[R][VN] = {};
+    for (std::size_t i = 0; i < m; ++i) {
+      V dv[VN];
+      for (std::size_t v = 0; v < VN; ++v) dv[v] = load<T, B>(dz + i * N + v * L);
+      for (std::size_t r = 0; r < R; ++r) {
+        const V xb = broadcast<T, B>(x[i * K + r]);
+        for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * dv[v];
+      }
     }
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t v = 0; v < VN; ++v) store<T, B>(dw + r * N + v * L, acc[r][v]);
   }
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < VN; ++v) store(dw + r * N + v * L, acc[r][v]);
-}
-
-template <std::size_t R, std::size_t K, std::size_t N, class T>
-inline void weight_tail(const T* x, const T* dz, std::size_t m, T* dw, std::size_t nc) noexcept {
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t j = 0; j < nc; ++j) {
-      T s{};
-      for (std::size_t i = 0; i < m; ++i) s += x[i * K + r] * dz[i * N + j];
-      dw[r * N + j] = s;
-    }
 }
 
 template <std::size_t R, std::size_t K, std::size_t N, class T>
 inline void weight_rows(const T* x, const T* dz, std::size_t m, T* dw) noexcept {
-  constexpr std::size_t L = simd<T>::width;
-  std::size_t j = 0;
-  for (; j + 2 * L <= N; j += 2 * L) weight_tile<R, 2, K, N>(x, dz + j, m, dw + j);
-  for (; j + L <= N; j += L) weight_tile<R, 1, K, N>(x, dz + j, m, dw + j);
-  if (j < N) weight_tail<R, K, N>(x, dz + j, m, dw + j, N - j);
+  column_chunks<T>(0, N, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
+    weight_tile<R, B, VN, K, N>(x, dz + j, m, dw + j, N - j);
+  });
 }
 
 }  // namespace detail
@@ -149,26 +161,40 @@ void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db) noexcept 
 
 namespace detail {
 
-// dX tile: R rows × C inputs, each a dot product over the N units, vectorized over N.
-template <std::size_t R, std::size_t C, std::size_t K, std::size_t N, class T>
-inline void input_tile(const T* dz, const T* w, T* dx) noexcept {
-  using V = simd_t<T>;
-  constexpr std::size_t L = simd<T>::width;
-  constexpr std::size_t NV = N / L * L;
+// Σ_j over [J0, J0 + VN·lanes) of dz[r][j]·w[c][j] for an R×C tile, in vectors of B bytes,
+// added to s. J0 and the chunk are compile-time: the unit count N is.
+template <std::size_t R, std::size_t C, std::size_t B, std::size_t J0, std::size_t J1, std::size_t N, class T>
+inline void input_dots(const T* dz, const T* w, T (&s)[R][C]) noexcept {
+  using V = vec_t<T, B>;
+  constexpr std::size_t L = B / sizeof(T);
   V acc[R][C] = {};
-  for (std::size_t j = 0; j < NV; j += L) {
+  for (std::size_t j = J0; j < J1; j += L) {
     V wv[C];
-    for (std::size_t c = 0; c < C; ++c) wv[c] = load(w + c * N + j);
+    for (std::size_t c = 0; c < C; ++c) wv[c] = load<T, B>(w + c * N + j);
     for (std::size_t r = 0; r < R; ++r) {
-      const V dv = load(dz + r * N + j);
+      const V dv = load<T, B>(dz + r * N + j);
       for (std::size_t c = 0; c < C; ++c) acc[r][c] += dv * wv[c];
     }
   }
   for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t c = 0; c < C; ++c) s[r][c] += hsum<T, B>(acc[r][c]);
+}
+
+// dX tile: R rows × C inputs, each a dot product over the N units, vectorized over N.
+template <std::size_t R, std::size_t C, std::size_t K, std::size_t N, class T>
+inline void input_tile(const T* dz, const T* w, T* dx) noexcept {
+  constexpr std::size_t L = simd<T>::width;
+  constexpr std::size_t full = N / L * L;
+  constexpr std::size_t half = simd_bytes >= 32 && N - full >= L / 2 ? full + L / 2 : full;
+  constexpr std::size_t quarter = simd_bytes >= 64 && N - half >= L / 4 ? half + L / 4 : half;
+  T s[R][C] = {};
+  if constexpr (full > 0) input_dots<R, C, simd_bytes, 0, full, N>(dz, w, s);
+  if constexpr (half > full) input_dots<R, C, simd_bytes / 2, full, half, N>(dz, w, s);
+  if constexpr (quarter > half) input_dots<R, C, simd_bytes / 4, half, quarter, N>(dz, w, s);
+  for (std::size_t r = 0; r < R; ++r)
     for (std::size_t c = 0; c < C; ++c) {
-      T s = hsum<T>(acc[r][c]);
-      for (std::size_t j = NV; j < N; ++j) s += dz[r * N + j] * w[c * N + j];
-      dx[r * K + c] = s;
+      for (std::size_t j = quarter; j < N; ++j) s[r][c] += dz[r * N + j] * w[c * N + j];
+      dx[r * K + c] = s[r][c];
     }
 }
 
@@ -184,7 +210,7 @@ inline void input_rows(const T* dz, const T* w, T* dx, std::size_t k0, std::size
 /// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX.
 template <std::size_t K, std::size_t N, class T>
 void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
-  constexpr std::size_t KC = std::max<std::size_t>(2, std::min(K, detail::panel_bytes<T> / sizeof(T) / N));
+  constexpr std::size_t KC = std::max<std::size_t>(2, std::min(K, detail::panel_bytes / sizeof(T) / N));
   for (std::size_t kc = 0; kc < K; kc += KC) {
     const std::size_t kb = std::min(KC, K - kc);
     std::size_t i = 0;

@@ -4,8 +4,13 @@
 /// (g++ and clang), with unaligned load/store and a horizontal sum. Width follows the target
 /// flags: 64 bytes with AVX-512, 32 with AVX, 16 otherwise (SSE2 on x86-64, NEON on arm64).
 
+#include <cmath>
 #include <cstddef>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 namespace frost::kernels {
 
@@ -17,47 +22,125 @@ inline constexpr std::size_t simd_bytes = 32;
 inline constexpr std::size_t simd_bytes = 16;
 #endif
 
-template <class T>
-struct simd;
-
-// The vector width matches the enabled instruction set, so passing these by value never
-// changes the ABI (no -Wpsabi warning).
+/// A GNU vector of `Bytes / sizeof(T)` lanes; `Bytes` is 16, 32 or 64, and never more than
+/// `simd_bytes` where it is passed by value, so the ABI never changes (no -Wpsabi warning).
+template <class T, std::size_t Bytes>
+struct vec;
 template <>
-struct simd<float> {
-  using type = float __attribute__((vector_size(simd_bytes)));
-  static constexpr std::size_t width = simd_bytes / sizeof(float);
+struct vec<float, 16> {
+  using type = float __attribute__((vector_size(16)));
 };
 template <>
-struct simd<double> {
-  using type = double __attribute__((vector_size(simd_bytes)));
-  static constexpr std::size_t width = simd_bytes / sizeof(double);
+struct vec<float, 32> {
+  using type = float __attribute__((vector_size(32)));
+};
+template <>
+struct vec<float, 64> {
+  using type = float __attribute__((vector_size(64)));
+};
+template <>
+struct vec<double, 16> {
+  using type = double __attribute__((vector_size(16)));
+};
+template <>
+struct vec<double, 32> {
+  using type = double __attribute__((vector_size(32)));
+};
+template <>
+struct vec<double, 64> {
+  using type = double __attribute__((vector_size(64)));
+};
+
+template <class T, std::size_t Bytes = simd_bytes>
+using vec_t = typename vec<T, Bytes>::type;
+
+/// The widest vector the target has.
+template <class T>
+struct simd {
+  using type = vec_t<T, simd_bytes>;
+  static constexpr std::size_t width = simd_bytes / sizeof(T);
 };
 
 template <class T>
 using simd_t = typename simd<T>::type;
 
-template <class T>
-inline simd_t<T> load(const T* p) noexcept {
-  simd_t<T> v;
+template <class T, std::size_t Bytes = simd_bytes>
+inline vec_t<T, Bytes> load(const T* p) noexcept {
+  vec_t<T, Bytes> v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-template <class T>
-inline void store(T* p, simd_t<T> v) noexcept {
+template <class T, std::size_t Bytes>
+inline void store(T* p, vec_t<T, Bytes> v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
-template <class T>
-inline simd_t<T> broadcast(T s) noexcept {
-  return simd_t<T>{} + s;
+template <class T, std::size_t Bytes = simd_bytes>
+inline vec_t<T, Bytes> broadcast(T s) noexcept {
+  return vec_t<T, Bytes>{} + s;
 }
 
-template <class T>
-inline T hsum(simd_t<T> v) noexcept {
+template <class T, std::size_t Bytes>
+inline T hsum(vec_t<T, Bytes> v) noexcept {
   T s{};
-  for (std::size_t l = 0; l < simd<T>::width; ++l) s += v[l];
+  for (std::size_t l = 0; l < Bytes / sizeof(T); ++l) s += v[l];
   return s;
+}
+
+/// Lane-wise square root, correctly rounded like std::sqrt (so vector and scalar code agree bit
+/// for bit), without the errno handling that keeps compilers from vectorizing std::sqrt.
+template <class T, std::size_t Bytes>
+inline vec_t<T, Bytes> sqrt(vec_t<T, Bytes> v) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (Bytes == 64) {
+    // The masked form with every lane set: g++ 12's _mm512_sqrt_ps trips -Wuninitialized.
+    if constexpr (sizeof(T) == 4) return _mm512_mask_sqrt_ps(v, static_cast<__mmask16>(0xffff), v);
+    else return _mm512_mask_sqrt_pd(v, static_cast<__mmask8>(0xff), v);
+  }
+#endif
+#if defined(__AVX__)
+  if constexpr (Bytes == 32) {
+    if constexpr (sizeof(T) == 4) return _mm256_sqrt_ps(v);
+    else return _mm256_sqrt_pd(v);
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (Bytes == 16) {
+    if constexpr (sizeof(T) == 4) return _mm_sqrt_ps(v);
+    else return _mm_sqrt_pd(v);
+  }
+#endif
+  vec_t<T, Bytes> r;
+  for (std::size_t l = 0; l < Bytes / sizeof(T); ++l) r[l] = std::sqrt(v[l]);
+  return r;
+}
+
+/// `B` bytes of `T` at a time as one value, with load, store and sqrt; `B = 0` is one scalar.
+/// Lets one loop body serve the vector main loop and its scalar tail (see `for_each_lane`).
+template <class T, std::size_t B>
+struct lanes {
+  using type = vec_t<T, B>;
+  static type load(const T* p) noexcept { return kernels::load<T, B>(p); }
+  static void store(T* p, type v) noexcept { kernels::store<T, B>(p, v); }
+  static type sqrt(type v) noexcept { return kernels::sqrt<T, B>(v); }
+};
+template <class T>
+struct lanes<T, 0> {
+  using type = T;
+  static type load(const T* p) noexcept { return *p; }
+  static void store(T* p, type v) noexcept { *p = v; }
+  static type sqrt(type v) noexcept { return std::sqrt(v); }
+};
+
+/// Runs `body.template operator()<B>(i)` over [0, n): full vectors (B = simd_bytes), then
+/// scalars (B = 0). For elementwise loops such as optimizer updates.
+template <class T, class Body>
+inline void for_each_lane(std::size_t n, Body&& body) {
+  constexpr std::size_t L = simd<T>::width;
+  const std::size_t vector_end = n / L * L;
+  for (std::size_t i = 0; i < vector_end; i += L) body.template operator()<simd_bytes>(i);
+  for (std::size_t i = vector_end; i < n; ++i) body.template operator()<0>(i);
 }
 
 }  // namespace frost::kernels

@@ -4,6 +4,8 @@
 /// argument names and defaults; each has an `update` that is one loop over the trainable arena.
 /// The exact equations are in docs/optimizers.md. `t` counts steps from 1.
 
+#include <frost/kernels/simd.hpp>
+
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -27,22 +29,21 @@ struct sgd {
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t) const noexcept {
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
-    if (momentum == 0.f) {
-      for (std::size_t i = 0; i < n; ++i) w[i] -= lr * g[i];
-      return;
-    }
+    const bool plain = momentum == 0.f, nest = nesterov;
     T* m = state;
-    if (nesterov) {
-      for (std::size_t i = 0; i < n; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += mu * m[i] - lr * g[i];
+    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = kernels::lanes<T, B>;
+      auto wi = L::load(w + i);
+      const auto gi = L::load(g + i);
+      if (plain) {
+        wi -= lr * gi;
+      } else {
+        const auto mi = mu * L::load(m + i) - lr * gi;
+        L::store(m + i, mi);
+        wi += nest ? mu * mi - lr * gi : mi;
       }
-    } else {
-      for (std::size_t i = 0; i < n; ++i) {
-        m[i] = mu * m[i] - lr * g[i];
-        w[i] += m[i];
-      }
-    }
+      L::store(w + i, wi);
+    });
   }
 };
 
@@ -55,11 +56,16 @@ void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, std::uint64_t t, f
   const T alpha = static_cast<T>(static_cast<double>(lr) * std::sqrt(1.0 - std::pow(b2, st)) / (1.0 - std::pow(b1, st)));
   const T one_b1 = T(1) - static_cast<T>(beta_1), one_b2 = T(1) - static_cast<T>(beta_2);
   const T eps = static_cast<T>(epsilon);
-  for (std::size_t i = 0; i < n; ++i) {
-    m[i] += (g[i] - m[i]) * one_b1;
-    v[i] += (g[i] * g[i] - v[i]) * one_b2;
-    w[i] -= alpha * m[i] / (std::sqrt(v[i]) + eps);
-  }
+  kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+    using L = kernels::lanes<T, B>;
+    const auto gi = L::load(g + i);
+    auto mi = L::load(m + i), vi = L::load(v + i);
+    mi += (gi - mi) * one_b1;
+    vi += (gi * gi - vi) * one_b2;
+    L::store(m + i, mi);
+    L::store(v + i, vi);
+    L::store(w + i, L::load(w + i) - alpha * mi / (L::sqrt(vi) + eps));
+  });
 }
 }  // namespace detail
 
@@ -97,7 +103,11 @@ struct adamw {
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
     const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
-    for (std::size_t i = 0; i < n; ++i) w[i] -= w[i] * decay;
+    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = kernels::lanes<T, B>;
+      const auto wi = L::load(w + i);
+      L::store(w + i, wi - wi * decay);
+    });
     detail::adam_update(w, g, state, state + n, n, t, learning_rate, beta_1, beta_2, epsilon);
   }
 };
@@ -123,23 +133,27 @@ struct rmsprop {
     T* a = state + 2 * n;
     const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
-    for (std::size_t i = 0; i < n; ++i) {
-      v[i] = r * v[i] + one_r * g[i] * g[i];
-      T d;
-      if (centered) {
-        a[i] = r * a[i] + one_r * g[i];
-        d = v[i] - a[i] * a[i] + eps;
-      } else {
-        d = v[i] + eps;
+    const bool center = centered, with_momentum = momentum > 0.f;
+    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = kernels::lanes<T, B>;
+      const auto gi = L::load(g + i);
+      const auto vi = r * L::load(v + i) + one_r * gi * gi;
+      L::store(v + i, vi);
+      auto d = vi + eps;
+      if (center) {
+        const auto ai = r * L::load(a + i) + one_r * gi;
+        L::store(a + i, ai);
+        d = vi - ai * ai + eps;
       }
-      const T step = lr * g[i] / std::sqrt(d);
-      if (momentum > 0.f) {
-        mb[i] = mu * mb[i] + step;
-        w[i] -= mb[i];
+      const auto step = lr * gi / L::sqrt(d);
+      if (with_momentum) {
+        const auto bi = mu * L::load(mb + i) + step;
+        L::store(mb + i, bi);
+        L::store(w + i, L::load(w + i) - bi);
       } else {
-        w[i] -= step;
+        L::store(w + i, L::load(w + i) - step);
       }
-    }
+    });
   }
 };
 
