@@ -72,7 +72,10 @@ void summary(const Model& model, std::ostream& os = std::cout) {
     ((os << [&] {
        using L = unfrozen_t<typename Model::template layer_type<I>>;
        std::string name(L::keras_name);
-       if (const std::size_t n = seen[L::keras_name]++; n != 0) name += "_" + std::to_string(n);
+       if (const std::size_t n = seen[L::keras_name]++; n != 0) {
+         name += '_';  // appended piecewise: g++ 12 -O3 warns (-Wrestrict) on "_" + to_string(n)
+         name += std::to_string(n);
+       }
        std::string row = " " + name + " (" + detail::class_name(L::keras_name) + ")";
        row = detail::pad(row, 30) + detail::pad(detail::shape_text<typename Model::template layer_output_shape<I>>(), 22) +
              detail::pad(detail::with_commas(plan.facts[I].params), 14) +
