@@ -8,12 +8,17 @@
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
 #include <frost/expr/activations.hpp>
+#include <frost/expr/derivative.hpp>
+#include <frost/expr/evaluate.hpp>
+#include <frost/expr/expression.hpp>
+#include <frost/expr/to_string.hpp>
 #include <frost/graph/freeze.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/plan.hpp>
 #include <frost/graph/sequential.hpp>
 #include <frost/io/summary.hpp>
 #include <frost/kernels/gemm.hpp>
+#include <frost/layers/activation.hpp>
 #include <frost/layers/dense.hpp>
 #include <frost/layers/input.hpp>
 #include <frost/train/gradients.hpp>

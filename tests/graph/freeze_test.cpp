@@ -188,7 +188,7 @@ struct poisoned : frost::dense<Units, frost::relu> {
     static_assert(never<T>, "weight-gradient code was instantiated for a frozen layer");
   }
   template <class In, class T>
-  static void backward_activation(const T*, T*, std::size_t) noexcept {
+  static void backward_activation(const T*, const T*, const T*, T*, T*, std::size_t) noexcept {
     static_assert(AnyBackward || never<T>, "backward code was instantiated below the first trainable layer");
   }
   template <class In, class T>

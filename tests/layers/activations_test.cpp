@@ -43,20 +43,20 @@ void check_backward() {
 TEST_CASE("activation forwards follow their closed forms", "[layers][activations]") {
   for (double z : z0) {
     double v = z;
-    frost::relu::forward<1>(&v, 1);
+    frost::activations::relu::forward<1>(&v, 1);
     REQUIRE(v == (z > 0 ? z : 0.0));
     v = z;
-    frost::sigmoid::forward<1>(&v, 1);
+    frost::activations::sigmoid::forward<1>(&v, 1);
     REQUIRE(v == Approx(1 / (1 + std::exp(-z))).epsilon(1e-15));
     v = z;
-    frost::tanh_activation::forward<1>(&v, 1);
+    frost::activations::tanh::forward<1>(&v, 1);
     REQUIRE(v == Approx(std::tanh(z)).epsilon(1e-15));
     v = z;
-    frost::linear::forward<1>(&v, 1);
+    frost::activations::linear::forward<1>(&v, 1);
     REQUIRE(v == z);
   }
   std::array<double, 3> s = {1.0, 2.0, 3.0};
-  frost::softmax::forward<3>(s.data(), 1);
+  frost::activations::softmax::forward<3>(s.data(), 1);
   const double total = std::exp(1.0) + std::exp(2.0) + std::exp(3.0);
   REQUIRE(s[0] == Approx(std::exp(1.0) / total));
   REQUIRE(s[2] == Approx(std::exp(3.0) / total));
@@ -64,23 +64,23 @@ TEST_CASE("activation forwards follow their closed forms", "[layers][activations
 
 TEST_CASE("softmax is stable for large logits", "[layers][activations]") {
   std::array<float, 2> s = {1000.f, 1000.f};
-  frost::softmax::forward<2>(s.data(), 1);
+  frost::activations::softmax::forward<2>(s.data(), 1);
   REQUIRE(s[0] == 0.5f);
   REQUIRE(s[1] == 0.5f);
 }
 
 TEST_CASE("activation backwards match finite differences in double", "[layers][activations]") {
-  check_backward<frost::linear>();
-  check_backward<frost::relu>();
-  check_backward<frost::sigmoid>();
-  check_backward<frost::tanh_activation>();
-  check_backward<frost::softmax>();
+  check_backward<frost::activations::linear>();
+  check_backward<frost::activations::relu>();
+  check_backward<frost::activations::sigmoid>();
+  check_backward<frost::activations::tanh>();
+  check_backward<frost::activations::softmax>();
 }
 
 TEST_CASE("activations declare what their backward reads", "[layers][activations]") {
-  STATIC_REQUIRE(frost::linear::reads == frost::backward_reads::nothing);
-  STATIC_REQUIRE(frost::relu::reads == frost::backward_reads::output);
-  STATIC_REQUIRE(frost::sigmoid::reads == frost::backward_reads::output);
-  STATIC_REQUIRE(frost::tanh_activation::reads == frost::backward_reads::output);
-  STATIC_REQUIRE(frost::softmax::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::activations::linear::reads == frost::backward_reads::nothing);
+  STATIC_REQUIRE(frost::activations::relu::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::activations::sigmoid::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::activations::tanh::reads == frost::backward_reads::output);
+  STATIC_REQUIRE(frost::activations::softmax::reads == frost::backward_reads::output);
 }

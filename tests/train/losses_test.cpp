@@ -94,9 +94,9 @@ TEST_CASE("loss gradients match finite differences in double", "[train][losses]"
 
 TEST_CASE("fused softmax + crossentropy and sigmoid + binary crossentropy equal the chain rule", "[train][losses]") {
   const std::array<double, 6> z = {0.3, -1.2, 2.0, 0.7, 0.1, -0.4};
-  check_fused<frost::categorical_crossentropy, frost::softmax, 3>(z, std::array<double, 6>{0, 0, 1, 0.5, 0.5, 0});
-  check_fused<frost::sparse_categorical_crossentropy, frost::softmax, 3>(z, std::array<int, 2>{1, 2});
-  check_fused<frost::binary_crossentropy, frost::sigmoid, 3>(z, std::array<double, 6>{1, 0, 1, 0, 0, 1});
+  check_fused<frost::categorical_crossentropy, frost::activations::softmax, 3>(z, std::array<double, 6>{0, 0, 1, 0.5, 0.5, 0});
+  check_fused<frost::sparse_categorical_crossentropy, frost::activations::softmax, 3>(z, std::array<int, 2>{1, 2});
+  check_fused<frost::binary_crossentropy, frost::activations::sigmoid, 3>(z, std::array<double, 6>{1, 0, 1, 0, 0, 1});
 }
 
 TEST_CASE("sparse labels outside 0..K-1 are rejected with a value_error", "[train][losses]") {

@@ -26,6 +26,7 @@ struct invalid_shape {
 /// Requirement types that read as expected shapes in compile errors.
 template <std::size_t Rank>
 struct any_of_rank {};
+struct any_shape {};
 
 template <class S>
 inline constexpr bool is_shape_v = false;

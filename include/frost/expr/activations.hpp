@@ -1,22 +1,35 @@
 #pragma once
 /// \file
-/// The built-in activations: `linear`, `relu`, `sigmoid`, `tanh_activation`, `softmax`.
-/// Each is an empty type used as a template argument (`dense<64, relu>`), with a forward that
-/// runs in place over a batch and a backward that turns dL/dy into dL/dz in place, reading only
-/// what `backward_reads` names (nothing, or the layer's output y).
+/// Activations. Built-ins (`linear`, `relu`, `sigmoid`, `tanh_activation`, `softmax`) are objects
+/// of hand-specialized types in `frost::activations`; any elementwise expression of `_x` is an
+/// activation too (`swish`, `gelu`, ... below are one-line expressions), its derivative derived
+/// at compile time. `activation_traits<A>` gives both kinds one interface for the layers.
+/// ```cpp
+/// using net = frost::sequential<frost::input<8>, frost::dense<16, frost::swish>, frost::dense<1, frost::sigmoid>>;
+/// ```
+
+#include <frost/expr/derivative.hpp>
+#include <frost/expr/evaluate.hpp>
+#include <frost/expr/expression.hpp>
 
 #include <algorithm>
-#include <concepts>
 #include <cmath>
+#include <concepts>
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 namespace frost {
 
 /// What an activation's backward needs from its forward pass.
 enum class backward_reads { nothing, output };
 
-/// f(z) = z. Keras `activation="linear"` (or None). Backward keeps nothing.
+/// The built-in activations' types: hand-specialized loops. Use them through the objects
+/// `frost::relu`, `frost::sigmoid`, ... (`dense<64, relu>`). Calling one on an expression gives its
+/// expression form: `relu(_x)` is `max(_x, 0_c)`.
+namespace activations {
+
+/// f(z) = z. Keras `"linear"`. Backward keeps nothing.
 struct linear {
   static constexpr std::string_view name = "linear";
   static constexpr backward_reads reads = backward_reads::nothing;
@@ -25,6 +38,10 @@ struct linear {
   static void forward(T*, std::size_t) noexcept {}
   template <std::size_t N, class T>
   static void backward(const T*, T*, std::size_t) noexcept {}
+  template <expr::expression A>
+  constexpr A operator()(A) const noexcept {
+    return {};
+  }
 };
 
 /// f(z) = max(z, 0). Keras `"relu"`. f'(z) = [y > 0], read from the output.
@@ -39,6 +56,10 @@ struct relu {
   template <std::size_t N, class T>
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows * N; ++i) g[i] = y[i] > T{} ? g[i] : T{};
+  }
+  template <expr::expression A>
+  constexpr auto operator()(A a) const noexcept {
+    return expr::max(a, expr::zero{});
   }
 };
 
@@ -55,11 +76,14 @@ struct sigmoid {
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows * N; ++i) g[i] *= y[i] * (T{1} - y[i]);
   }
+  template <expr::expression A>
+  constexpr auto operator()(A) const noexcept {
+    return expr::node<expr::sigmoid_op, A>{};
+  }
 };
 
-/// f(z) = tanh z. Keras `"tanh"`, named so that it does not collide with `std::tanh` or
-/// `::tanh` under `using namespace frost`. f'(z) = 1 - y².
-struct tanh_activation {
+/// f(z) = tanh z. Keras `"tanh"`. f'(z) = 1 - y².
+struct tanh {
   static constexpr std::string_view name = "tanh";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = false;
@@ -71,10 +95,14 @@ struct tanh_activation {
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows * N; ++i) g[i] *= T{1} - y[i] * y[i];
   }
+  template <expr::expression A>
+  constexpr auto operator()(A a) const noexcept {
+    return expr::tanh(a);
+  }
 };
 
 /// Row-wise y_j = e^(z_j - max z) / Σ_k e^(z_k - max z). Keras `"softmax"` (last axis).
-/// Backward: dz_j = y_j (g_j - Σ_k g_k y_k).
+/// Backward: dz_j = y_j (g_j - Σ_k g_k y_k). Not elementwise, so it has no expression form.
 struct softmax {
   static constexpr std::string_view name = "softmax";
   static constexpr backward_reads reads = backward_reads::output;
@@ -105,13 +133,110 @@ struct softmax {
   }
 };
 
-/// An activation spec: an empty type with a name, a `reads` fact and forward/backward.
+}  // namespace activations
+
+inline constexpr activations::linear linear{};
+inline constexpr activations::relu relu{};
+inline constexpr activations::sigmoid sigmoid{};
+/// Keras's `"tanh"`, named so that it does not collide with `std::tanh` or `::tanh` under
+/// `using namespace frost` (for expressions, `tanh(e)` is `frost::tanh`).
+inline constexpr activations::tanh tanh_activation{};
+inline constexpr activations::softmax softmax{};
+
+/// A hand-specialized activation type: a name, a `reads` fact and forward/backward loops.
 template <class A>
-concept activation_spec = requires {
+concept builtin_activation = requires {
   { A::name } -> std::convertible_to<std::string_view>;
   { A::reads } -> std::convertible_to<backward_reads>;
-  { A::template forward<1, float>(static_cast<float*>(nullptr), std::size_t{}) };
-  { A::template backward<1, float>(static_cast<const float*>(nullptr), static_cast<float*>(nullptr), std::size_t{}) };
+};
+
+/// Anything `dense<units, f>` and `activation<f>` accept: a built-in or an expression of `_x`.
+template <class A>
+concept activation_function = builtin_activation<A> || expr::expression<A>;
+
+// ---- Activations as one-line expressions (Keras's definitions and constants) ----
+
+/// x·sigmoid(x). Keras `"swish"` / `"silu"`.
+inline constexpr auto swish = _x * sigmoid(_x);
+/// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Keras `gelu(x, approximate=True)`.
+inline constexpr auto gelu = 0.5_c * _x * (1_c + tanh(c<0.7978845608028654> * (_x + 0.044715_c * pow<3>(_x))));
+/// log(1 + eˣ), written max(x, 0) + log1p(e^−|x|) so that it never overflows. Keras `"softplus"`.
+inline constexpr auto softplus = max(_x, 0_c) + log1p(exp(-abs(_x)));
+/// x if x > 0, else α(eˣ − 1). Keras `elu(x, alpha=1.0)`; `elu_with<α>` for another α.
+template <double Alpha>
+inline constexpr auto elu_with = where(_x > 0_c, _x, c<Alpha> * (exp(_x) - 1_c));
+inline constexpr auto elu = elu_with<1.0>;
+/// scale·elu(x, α) with Keras's constants α = 1.6732632423543772, scale = 1.0507009873554805.
+inline constexpr auto selu =
+    c<1.0507009873554805> * where(_x > 0_c, _x, c<1.6732632423543772> * (exp(_x) - 1_c));
+/// x if x ≥ 0, else slope·x. Keras `leaky_relu(x, negative_slope=0.2)`; `leaky_relu_with<s>`.
+template <double Slope>
+inline constexpr auto leaky_relu_with = where(_x >= 0_c, _x, c<Slope> * _x);
+inline constexpr auto leaky_relu = leaky_relu_with<0.2>;
+/// clip(x/6 + 1/2, 0, 1) (= relu6(x + 3)/6). Keras 3 `"hard_sigmoid"`.
+inline constexpr auto hard_sigmoid = clip(c<1.0 / 6.0> * _x + 0.5_c, 0_c, 1_c);
+
+/// Does activation `A` output probabilities (values in [0, 1])? Crossentropy losses need it.
+template <class A>
+inline constexpr bool outputs_probabilities_v = [] {
+  if constexpr (builtin_activation<A>) return A::outputs_probabilities;
+  else return std::is_same_v<A, decltype(sigmoid(_x))> || std::is_same_v<A, std::remove_const_t<decltype(hard_sigmoid)>>;
+}();
+
+/// Compile-error predicate: activation expression `E` uses only `_x` (no loss placeholders).
+template <class E>
+inline constexpr bool activation_uses_only_x =
+    !expr::uses_v<E, expr::placeholder<1>> && !expr::uses_v<E, expr::placeholder<2>> && !expr::uses_v<E, expr::placeholder<3>>;
+
+/// One interface over both kinds, for the layers: `forward<N>(z, y, rows)` computes y = f(z)
+/// (z and y may be the same buffer), `backward<N>(z, y, g, rows)` turns dL/dy into dL/dz in
+/// place, reading z only if `reads_input` and y only if `reads_output`.
+template <class A>
+struct activation_traits;
+
+template <builtin_activation A>
+struct activation_traits<A> {
+  static constexpr bool reads_input = false;
+  static constexpr bool reads_output = A::reads == backward_reads::output;
+  static constexpr bool elementwise = !std::is_same_v<A, activations::softmax>;
+  template <std::size_t N, class T>
+  static void forward(const T* z, T* y, std::size_t rows) noexcept {
+    if (y != z) std::copy(z, z + rows * N, y);
+    A::template forward<N>(y, rows);
+  }
+  template <std::size_t N, class T>
+  static void backward(const T*, const T* y, T* g, std::size_t rows) noexcept {
+    A::template backward<N>(y, g, rows);
+  }
+};
+
+template <expr::expression E>
+struct activation_traits<E> {
+  static_assert(activation_uses_only_x<E>, "frost: an activation expression may use only _x");
+  /// The derivative backward evaluates, reading the kept output `_y` where it can.
+  using derivative = expr::activation_derivative_t<E>;
+  static constexpr bool reads_input = expr::uses_v<derivative, expr::placeholder<0>>;
+  static constexpr bool reads_output = expr::uses_v<derivative, expr::placeholder<3>>;
+  static constexpr bool elementwise = true;
+
+  // One fused loop each: the expression tree inlines into the loop body.
+  template <std::size_t N, class T>
+  static void forward(const T* z, T* y, std::size_t rows) noexcept {
+    for (std::size_t i = 0; i < rows * N; ++i) {
+      expr::bindings<T> b;
+      b.x = z[i];
+      y[i] = expr::evaluate(E{}, b);
+    }
+  }
+  template <std::size_t N, class T>
+  static void backward(const T* z, const T* y, T* g, std::size_t rows) noexcept {
+    for (std::size_t i = 0; i < rows * N; ++i) {
+      expr::bindings<T> b;
+      if constexpr (reads_input) b.x = z[i];
+      if constexpr (reads_output) b.y = y[i];
+      g[i] *= expr::evaluate(derivative{}, b);
+    }
+  }
 };
 
 }  // namespace frost

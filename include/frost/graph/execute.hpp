@@ -37,6 +37,12 @@ T* gradient_in(T* ws, std::size_t cap) noexcept {
   return ws + (Model::plan.kept_per_sample + (I % 2) * Model::plan.slot_size) * cap;
 }
 
+template <class Model, std::size_t I, class T>
+T* extra_in(T* ws, std::size_t cap) noexcept {
+  if constexpr (Model::plan.extra_offset[I] == Model::plan.npos) return nullptr;
+  else return ws + Model::plan.extra_offset[I] * cap;
+}
+
 template <bool Training, class Model, std::size_t I, class T>
 void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last) noexcept {
   using L = unfrozen_t<typename Model::template layer_type<I>>;
@@ -51,7 +57,9 @@ void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size
   if constexpr (Training) out = output_in<Model, I>(ws, cap);
   else if constexpr (is_last) out = last;
   else out = ws + (I % 2) * Model::plan.slot_size * cap;
-  L::template forward<In>(m.template parameter_block<I>(), in, rows, out);
+  T* kept = nullptr;
+  if constexpr (Training) kept = extra_in<Model, I>(ws, cap);
+  L::template forward<In>(m.template parameter_block<I>(), in, rows, out, kept);
 }
 
 /// Runs the model forward over `rows` samples. Training: outputs go to the workspace as the
@@ -70,33 +78,49 @@ T* model_output(T* ws, std::size_t cap) noexcept {
   return output_in<Model, Model::layer_count - 1>(ws, cap);
 }
 
-/// Where the loss writes dL/d(model output) — or dL/dz of the last layer when the loss and the
-/// last activation are fused.
-template <class Model, class T>
+/// The last layer is pointwise (activation<f>) and the loss fuses with its activation: the
+/// loss's gradient is then dL/d(input of that layer), written straight into its parent's slot.
+template <bool FusedLast, class Model>
+inline constexpr bool fused_into_parent_v = [] {
+  constexpr std::size_t last = Model::layer_count - 1;
+  return FusedLast && Model::plan.facts[last].pointwise && Model::plan.facts[last].parent != model_input;
+}();
+
+/// Where the loss writes dL/d(model output) — or, when the loss and the last activation are
+/// fused, dL/dz of the last layer (or of its parent, see fused_into_parent_v).
+template <bool FusedLast, class Model, class T>
 T* output_gradient(T* ws, std::size_t cap) noexcept {
-  return gradient_in<Model, Model::layer_count - 1>(ws, cap);
+  constexpr std::size_t last = Model::layer_count - 1;
+  if constexpr (fused_into_parent_v<FusedLast, Model>) return gradient_in<Model, Model::plan.facts[last].parent>(ws, cap);
+  else return gradient_in<Model, last>(ws, cap);
 }
 
 template <bool FusedLast, class Model, std::size_t I, class T>
 void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
   constexpr auto& p = Model::plan;
+  constexpr bool is_last = I + 1 == Model::layer_count;
   // Nodes that no trainable parameter depends on get no backward code at all.
-  if constexpr (p.backward_active[I]) {
+  if constexpr (p.backward_active[I] && !(is_last && fused_into_parent_v<FusedLast, Model>)) {
     using L = unfrozen_t<typename Model::template layer_type<I>>;
     using In = typename Model::template layer_input_shape<I>;
     constexpr std::size_t parent = p.facts[I].parent;
     T* g = gradient_in<Model, I>(ws, cap);
-    if constexpr (!(FusedLast && I + 1 == Model::layer_count))
-      L::template backward_activation<In>(output_in<Model, I>(ws, cap), g, rows);
-    if constexpr (p.needs_param_grad[I]) {
-      const T* in;
-      if constexpr (parent == model_input) in = x;
-      else in = output_in<Model, parent>(ws, cap);
-      L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
-    }
-    if constexpr (p.needs_input_grad[I]) {
-      static_assert(parent != model_input);
-      L::template input_grad<In>(m.template parameter_block<I>(), g, rows, gradient_in<Model, parent>(ws, cap));
+    const T* in;
+    if constexpr (parent == model_input) in = x;
+    else in = output_in<Model, parent>(ws, cap);
+    const T* y = output_in<Model, I>(ws, cap);
+    const T* kept = extra_in<Model, I>(ws, cap);
+    if constexpr (p.facts[I].pointwise) {
+      // A parameter-free layer is active only to pass the gradient on: dL/d(input) is its output.
+      static_assert(parent != model_input && p.needs_input_grad[I]);
+      L::template backward_activation<In>(in, y, kept, g, gradient_in<Model, parent>(ws, cap), rows);
+    } else {
+      if constexpr (!(FusedLast && is_last)) L::template backward_activation<In>(in, y, kept, g, g, rows);
+      if constexpr (p.needs_param_grad[I]) L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
+      if constexpr (p.needs_input_grad[I]) {
+        static_assert(parent != model_input);
+        L::template input_grad<In>(m.template parameter_block<I>(), g, rows, gradient_in<Model, parent>(ws, cap));
+      }
     }
   }
 }

@@ -24,6 +24,9 @@ struct node_facts {
   bool frozen = false;                 ///< trainable = False
   bool param_grad_reads_input = false; ///< its weight gradient reads its input (dense: dW = xᵀ·dz)
   bool backward_reads_output = false;  ///< its activation derivative reads its output
+  bool backward_reads_input = false;   ///< its activation derivative reads its input (activation<f>)
+  std::size_t extra_kept = 0;          ///< scalars per sample it keeps for itself (dense: z when f' needs it)
+  bool pointwise = false;              ///< no parameters; its backward writes dL/d(input) directly
 };
 
 /// The compile-time plan of a graph of N nodes. Offsets into the parameter arenas are in
@@ -49,6 +52,8 @@ struct graph_plan {
   /// Workspace offset (per sample) of its output: in the kept region, or one of two
   /// ping-pong slots for outputs nobody reads after the next node.
   std::array<std::size_t, N> output_offset{};
+  /// Workspace offset (per sample) of its private kept buffer (npos: none).
+  std::array<std::size_t, N> extra_offset{};
 
   std::size_t trainable_count = 0;
   std::size_t frozen_count = 0;
@@ -81,8 +86,11 @@ constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
   // it as input, or if it is the model's output (the loss reads it).
   for (std::size_t i = 0; i < N; ++i) {
     bool keep = (p.backward_active[i] && facts[i].backward_reads_output) || i + 1 == N;
-    for (std::size_t c = i + 1; c < N; ++c)
-      if (facts[c].parent == i && p.needs_param_grad[c] && facts[c].param_grad_reads_input) keep = true;
+    for (std::size_t c = i + 1; c < N; ++c) {
+      if (facts[c].parent != i) continue;
+      if (p.needs_param_grad[c] && facts[c].param_grad_reads_input) keep = true;
+      if (p.backward_active[c] && facts[c].backward_reads_input) keep = true;
+    }
     bool has_child = false;
     for (std::size_t c = i + 1; c < N; ++c) has_child = has_child || facts[c].parent == i;
     p.keeps_output[i] = keep || !has_child;  // a sink is a model output
@@ -105,6 +113,7 @@ constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
   // reads and writes the same slot in a chain.
   for (std::size_t i = 0; i < N; ++i) {
     if (p.keeps_output[i]) p.kept_per_sample += facts[i].out_size;
+    if (p.backward_active[i]) p.kept_per_sample += facts[i].extra_kept;
     if (facts[i].out_size > p.slot_size) p.slot_size = facts[i].out_size;
   }
   std::size_t kept_at = 0;
@@ -114,6 +123,11 @@ constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
       kept_at += facts[i].out_size;
     } else {
       p.output_offset[i] = p.kept_per_sample + (i % 2) * p.slot_size;
+    }
+    p.extra_offset[i] = graph_plan<N>::npos;
+    if (p.backward_active[i] && facts[i].extra_kept > 0) {
+      p.extra_offset[i] = kept_at;
+      kept_at += facts[i].extra_kept;
     }
   }
   p.workspace_per_sample = p.kept_per_sample + 2 * p.slot_size;

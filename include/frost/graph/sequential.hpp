@@ -101,6 +101,9 @@ constexpr node_facts facts_of(std::size_t index) {
     f.frozen = is_frozen_v<L>;
     f.param_grad_reads_input = U::param_grad_reads_input;
     f.backward_reads_output = U::backward_reads_output;
+    f.backward_reads_input = backward_reads_input_of<U>();
+    f.extra_kept = extra_kept_of<U, In>();
+    f.pointwise = pointwise_of<U>();
   }
   return f;
 }

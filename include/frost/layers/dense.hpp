@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 namespace frost {
 
@@ -28,16 +29,22 @@ class dense_params {
   T* p_;
 };
 
-/// A fully connected layer with `Units` outputs and activation `Activation` (default `linear`).
+/// A fully connected layer with `Units` outputs and activation `Activation` (default `linear`):
+/// a built-in (`relu`, `softmax`, ...) or any expression of `_x` (`swish`, `_x * sigmoid(_x)`).
 /// Parameters: kernel (in × Units, glorot_uniform) then bias (Units, zeros). Input: rank 1.
+/// When the activation's derivative reads its input z (an expression such as relu(_x) or
+/// swish), the layer keeps z in training; when it reads only the output (relu, sigmoid, tanh,
+/// softmax built-ins), it keeps nothing beyond its output.
 /// ```cpp
 /// using net = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>>;
 /// ```
-template <std::size_t Units, activation_spec Activation = linear>
+template <std::size_t Units, auto Activation = linear>
+  requires activation_function<std::remove_cvref_t<decltype(Activation)>>
 struct dense {
   static_assert(Units > 0, "frost::dense: units must be positive");
   static constexpr std::size_t units = Units;
-  using activation_type = Activation;
+  using activation_type = std::remove_cvref_t<decltype(Activation)>;
+  using activation = activation_traits<activation_type>;
   static constexpr std::string_view keras_name = "dense";
 
   using expected_input = any_of_rank<1>;
@@ -49,7 +56,10 @@ struct dense {
   static constexpr std::size_t param_count = In::size * Units + Units;
 
   static constexpr bool param_grad_reads_input = true;  // dW = xᵀ·dz
-  static constexpr bool backward_reads_output = Activation::reads == backward_reads::output;
+  static constexpr bool backward_reads_output = activation::reads_output;
+  /// The pre-activation z, kept when the activation's derivative reads it.
+  template <class In>
+  static constexpr std::size_t extra_kept = activation::reads_input ? Units : 0;
 
   template <class In, class T>
   using params = dense_params<T, In::size, Units>;
@@ -63,14 +73,19 @@ struct dense {
   }
 
   template <class In, class T>
-  static void forward(const T* p, const T* x, std::size_t rows, T* y) noexcept {
-    kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y);
-    Activation::template forward<Units>(y, rows);
+  static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z) noexcept {
+    if (z != nullptr) {  // training, and f' needs z: keep it
+      kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, z);
+      activation::template forward<Units>(z, y, rows);
+    } else {
+      kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y);
+      activation::template forward<Units>(y, y, rows);
+    }
   }
 
   template <class In, class T>
-  static void backward_activation(const T* y, T* g, std::size_t rows) noexcept {
-    Activation::template backward<Units>(y, g, rows);
+  static void backward_activation(const T*, const T* y, const T* z, T* g, T*, std::size_t rows) noexcept {
+    activation::template backward<Units>(z, y, g, rows);
   }
 
   template <class In, class T>

@@ -9,6 +9,9 @@
 
 #include <frost/core/error.hpp>
 #include <frost/expr/activations.hpp>
+#include <frost/expr/derivative.hpp>
+#include <frost/expr/evaluate.hpp>
+#include <frost/expr/expression.hpp>
 
 #include <cmath>
 #include <concepts>
@@ -53,9 +56,9 @@ struct binary_crossentropy {
   static constexpr bool needs_target = true;
   static constexpr bool sparse = false;
   template <class Act>
-  static constexpr bool fits = Act::outputs_probabilities;
+  static constexpr bool fits = outputs_probabilities_v<Act>;
   template <class Act>
-  static constexpr bool fuses_with = std::is_same_v<Act, sigmoid>;
+  static constexpr bool fuses_with = std::is_same_v<Act, activations::sigmoid>;
 
   template <std::size_t K, bool Fused, class T>
   static T evaluate(const T* p, const T* y, std::size_t rows, T* g) noexcept {
@@ -109,9 +112,9 @@ struct categorical_crossentropy {
   static constexpr bool needs_target = true;
   static constexpr bool sparse = false;
   template <class Act>
-  static constexpr bool fits = Act::outputs_probabilities;
+  static constexpr bool fits = outputs_probabilities_v<Act>;
   template <class Act>
-  static constexpr bool fuses_with = std::is_same_v<Act, softmax>;
+  static constexpr bool fuses_with = std::is_same_v<Act, activations::softmax>;
 
   template <std::size_t K, bool Fused, class T>
   static T evaluate(const T* p, const T* y, std::size_t rows, T* g) noexcept {
@@ -132,9 +135,9 @@ struct sparse_categorical_crossentropy {
   static constexpr bool needs_target = true;
   static constexpr bool sparse = true;
   template <class Act>
-  static constexpr bool fits = Act::outputs_probabilities;
+  static constexpr bool fits = outputs_probabilities_v<Act>;
   template <class Act>
-  static constexpr bool fuses_with = std::is_same_v<Act, softmax>;
+  static constexpr bool fuses_with = std::is_same_v<Act, activations::softmax>;
 
   /// Throws `value_error` naming the first label outside [0, K).
   template <std::size_t K, class I>
@@ -180,6 +183,61 @@ struct reduce_sum {
     return static_cast<T>(sum);
   }
 };
+
+/// Compile-error predicates: a loss expression `E` may not use `_x` (an activation's input) or
+/// `_y` (an activation's output); it is a function of `_y_true` and `_y_pred`.
+template <class E>
+inline constexpr bool loss_expression_uses_no_x = !expr::uses_v<E, expr::placeholder<0>>;
+template <class E>
+inline constexpr bool loss_expression_uses_no_y = !expr::uses_v<E, expr::placeholder<3>>;
+
+/// A loss written as an elementwise expression of `_y_true` and `_y_pred`: averaged over the
+/// last axis, then over the batch, with its gradient derived at compile time.
+/// `expression_loss<decltype(se)>` is what `value_and_grad(model, se, x, y)` uses for
+/// `constexpr auto se = (_y_pred - _y_true) * (_y_pred - _y_true);`.
+template <class E>
+struct expression_loss {
+  static_assert(loss_expression_uses_no_x<E>, "frost: a loss expression may use only _y_true and _y_pred; this one uses _x");
+  static_assert(loss_expression_uses_no_y<E>, "frost: a loss expression may use only _y_true and _y_pred; this one uses _y");
+  static constexpr std::string_view name = "expression";
+  static constexpr bool needs_target = expr::uses_v<E, expr::placeholder<1>>;
+  static constexpr bool sparse = false;
+  template <class Act>
+  static constexpr bool fits = true;
+  template <class Act>
+  static constexpr bool fuses_with = false;
+  /// ∂e/∂y_pred, simplified.
+  using derivative = decltype(expr::d(E{}, expr::placeholder<2>{}));
+
+  template <std::size_t K, bool Fused, class T, class Y>
+  static T evaluate(const T* p, const Y* y, std::size_t rows, T* g) noexcept {
+    const T scale = T(1) / static_cast<T>(rows * K);
+    double sum = 0;
+    for (std::size_t i = 0; i < rows * K; ++i) {
+      expr::bindings<T> b;
+      b.y_pred = p[i];
+      if constexpr (needs_target) b.y_true = y[i];
+      sum += static_cast<double>(expr::evaluate(E{}, b));
+      g[i] = scale * expr::evaluate(derivative{}, b);
+    }
+    return static_cast<T>(sum / static_cast<double>(rows * K));
+  }
+};
+
+namespace detail {
+template <class L>
+struct loss_of {
+  using type = L;
+};
+template <expr::expression E>
+struct loss_of<E> {
+  using type = expression_loss<std::remove_cvref_t<E>>;
+};
+}  // namespace detail
+
+/// The loss spec behind what the user passed: itself, or `expression_loss` for an expression.
+template <class L>
+using loss_t = typename detail::loss_of<L>::type;
 
 /// A loss spec: a name, whether it needs a target, and `evaluate`.
 template <class L>

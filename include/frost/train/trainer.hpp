@@ -22,8 +22,9 @@ namespace frost {
 /// `max_batch` rows. `step` is Keras `model.train_on_batch(x, y)`: forward in training mode,
 /// loss, backward over the plan, one optimizer update; it returns the loss of that forward pass
 /// (before the update). The trainer holds a reference to the model: keep the model alive.
-template <class Model, class Loss, class Spec>
+template <class Model, class LossArg, class Spec>
 class trainer {
+  using Loss = loss_t<LossArg>;
   static_assert(!std::is_const_v<Model>, "frost::make_trainer: the trainer updates the model in place: pass a non-const model");
 
  public:
@@ -33,8 +34,8 @@ class trainer {
   /// Workspace scalars per sample: the outputs kept for backward plus two ping-pong slots.
   static constexpr std::size_t workspace_per_sample = detail::training_workspace_v<Model>;
 
-  trainer(Model& model, Loss loss, optimizer_type opt, std::size_t max_batch)
-      : model_(&model), loss_(loss), opt_(std::move(opt)), cap_(max_batch), ws_(workspace_per_sample * max_batch) {
+  trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch)
+      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(workspace_per_sample * max_batch) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
   }
 
@@ -82,7 +83,6 @@ class trainer {
   }
 
   Model* model_;
-  [[no_unique_address]] Loss loss_;
   optimizer_type opt_;
   std::size_t cap_;
   aligned_buffer<scalar_type> ws_;

@@ -39,7 +39,7 @@ namespace detail {
 
 template <class L>
 struct last_activation {
-  using type = linear;
+  using type = activations::linear;
 };
 template <class L>
   requires requires { typename L::activation_type; }
@@ -106,7 +106,7 @@ typename Model::scalar_type train_pass(const Model& m, const typename Model::sca
     else return static_cast<const void*>(nullptr);
   }();
   const auto loss = Loss::template evaluate<Model::output_shape::size, fused>(
-      model_output<Model>(ws, cap), targets, rows, output_gradient<Model>(ws, cap));
+      model_output<Model>(ws, cap), targets, rows, output_gradient<fused, Model>(ws, cap));
   backward<fused>(m, x, rows, ws, cap, grads);
   return loss;
 }
@@ -121,14 +121,16 @@ struct loss_and_gradients {
   gradients<Model> grads;
 };
 
-/// The loss of `model` on (x, y) in training mode and the gradient of every trainable
+/// The loss of `model` on (x, y) in training mode (the loss: a built-in such as
+/// `categorical_crossentropy{}`, or an expression of `_y_true` and `_y_pred`) and the gradient of every trainable
 /// parameter; frozen layers get `no_gradient`. Allocates the result and a workspace.
 /// ```cpp
 /// auto [loss, grads] = frost::value_and_grad(model, frost::categorical_crossentropy{}, x, y);
 /// ```
-template <class Model, class Loss, class Target>
-loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typename Model::input_matrix& x,
+template <class Model, class LossArg, class Target>
+loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const typename Model::input_matrix& x,
                                          const Target& y) {
+  using Loss = loss_t<LossArg>;
   static_assert(Loss::needs_target, "frost::value_and_grad: this loss takes no target: call value_and_grad(model, loss, x)");
   static_assert(detail::check_loss<Model, Loss, Target>());
   detail::check_batch<Model, Loss>("frost::value_and_grad", model, x.rows(), &y);
@@ -139,8 +141,9 @@ loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typenam
 }
 
 /// The same for a loss that takes no target, such as `reduce_sum`.
-template <class Model, class Loss>
-loss_and_gradients<Model> value_and_grad(const Model& model, Loss, const typename Model::input_matrix& x) {
+template <class Model, class LossArg>
+loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const typename Model::input_matrix& x) {
+  using Loss = loss_t<LossArg>;
   static_assert(!Loss::needs_target, "frost::value_and_grad: this loss needs targets: call value_and_grad(model, loss, x, y)");
   static_assert(detail::check_loss<Model, Loss, void>());
   detail::check_batch<Model, Loss, void>("frost::value_and_grad", model, x.rows(), nullptr);

@@ -1,0 +1,68 @@
+#pragma once
+/// \file
+/// `activation<f>`: applies an activation on its own. Keras `layers.Activation(f)`.
+
+#include <frost/core/random.hpp>
+#include <frost/core/shape.hpp>
+#include <frost/expr/activations.hpp>
+#include <frost/layers/layer_spec.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+#include <type_traits>
+
+namespace frost {
+
+/// What `model.layer<i>()` gives for a layer without parameters.
+struct no_parameters {};
+
+/// y = f(x) elementwise (softmax: over the last axis), for any input shape. `f` is a built-in
+/// (`relu`, `softmax`, ...) or an expression of `_x`. It has no parameters; in backward it only
+/// passes the gradient on, dL/dx = f'(x)·dL/dy, keeping its input or its output as f' needs.
+/// ```cpp
+/// using net = frost::sequential<frost::input<8>, frost::dense<16>, frost::activation<frost::gelu>>;
+/// ```
+template <auto F>
+  requires activation_function<std::remove_cvref_t<decltype(F)>>
+struct activation {
+  using activation_type = std::remove_cvref_t<decltype(F)>;
+  using function = activation_traits<activation_type>;
+  static constexpr std::string_view keras_name = "activation";
+
+  using expected_input = any_shape;
+  template <class In>
+  static constexpr bool accepts = In::rank >= 1;
+  template <class In>
+  using output_shape = In;
+  template <class In>
+  static constexpr std::size_t param_count = 0;
+
+  static constexpr bool param_grad_reads_input = false;
+  static constexpr bool backward_reads_output = function::reads_output;
+  static constexpr bool backward_reads_input = function::reads_input;
+  static constexpr bool pointwise = true;
+
+  template <class In, class T>
+  using params = no_parameters;
+
+  template <class In, class T>
+  static void initialize(T*, random_stream&) noexcept {}
+
+  // softmax works along the last axis: rows × (all but the last axis) rows of that length.
+  template <class In>
+  static constexpr std::size_t row_length = In::dims[In::rank - 1];
+
+  template <class In, class T>
+  static void forward(const T*, const T* x, std::size_t rows, T* y, T*) noexcept {
+    function::template forward<row_length<In>>(x, y, rows * (In::size / row_length<In>));
+  }
+
+  template <class In, class T>
+  static void backward_activation(const T* x, const T* y, const T*, T* g, T* dx, std::size_t rows) noexcept {
+    if (dx != g) std::copy(g, g + rows * In::size, dx);
+    function::template backward<row_length<In>>(x, y, dx, rows * (In::size / row_length<In>));
+  }
+};
+
+}  // namespace frost
