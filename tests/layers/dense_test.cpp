@@ -2,7 +2,7 @@
 #include <frost/layers/dense.hpp>
 #include <frost/train/value_and_grad.hpp>
 
-#include "support/gradcheck.hpp"
+#include "support/layer_laws.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -10,45 +10,13 @@
 #include <cstring>
 #include <type_traits>
 
-namespace {
-
-// The law suite every layer spec passes: output shape, Keras initialization, forward independent
-// of freezing, a finite-difference check of its weight gradient and of the gradient it passes to
-// the layer below, and no_gradient when frozen. A new layer adds one line below.
-template <class L, std::size_t In, std::size_t Out>
-void check_layer_laws() {
-  using alone = frost::basic_sequential<double, frost::input<In>, L>;
-  STATIC_REQUIRE(std::is_same_v<typename alone::output_shape, frost::shape<Out>>);
-
-  // Below a trainable tanh layer, so L's input gradient is checked through that layer's kernel.
-  using stack = frost::basic_sequential<double, frost::input<In>, frost::dense<4, frost::tanh_activation>, L>;
-  using stack_frozen = frost::frozen_model_t<stack, 1>;
-  frost::matrix<double, In> x(3);
-  frost::matrix<double, Out> y(3);
-  frost_test::fill_uniform(x.values(), 11);
-  frost_test::fill_uniform(y.values(), 12, 0.1, 0.9);
-
-  stack m = stack::init(5);
-  stack_frozen f = frost::freeze<1>(stack::init(5));
-  const auto pm = m(x), pf = f(x);
-  REQUIRE(std::memcmp(pm.data(), pf.data(), pm.size() * sizeof(double)) == 0);
-
-  REQUIRE(frost_test::check_model_gradients(m, frost::mean_squared_error{}, x, y) == stack::trainable_param_count);
-  REQUIRE(frost_test::check_model_gradients(f, frost::mean_squared_error{}, x, y) == stack_frozen::trainable_param_count);
-
-  auto [loss, grads] = frost::value_and_grad(f, frost::mean_squared_error{}, x, y);
-  STATIC_REQUIRE(std::is_same_v<decltype(grads.template layer<1>()), frost::no_gradient>);
-  REQUIRE(loss > 0);
-}
-
-}  // namespace
 
 TEST_CASE("dense passes the layer laws with every activation", "[layers][dense]") {
-  check_layer_laws<frost::dense<3>, 5, 3>();
-  check_layer_laws<frost::dense<3, frost::relu>, 5, 3>();
-  check_layer_laws<frost::dense<7, frost::sigmoid>, 2, 7>();
-  check_layer_laws<frost::dense<3, frost::tanh_activation>, 5, 3>();
-  check_layer_laws<frost::dense<4, frost::softmax>, 6, 4>();
+  frost_test::check_layer_laws<frost::dense<3>, 5, 3>();
+  frost_test::check_layer_laws<frost::dense<3, frost::relu>, 5, 3>();
+  frost_test::check_layer_laws<frost::dense<7, frost::sigmoid>, 2, 7>();
+  frost_test::check_layer_laws<frost::dense<3, frost::tanh_activation>, 5, 3>();
+  frost_test::check_layer_laws<frost::dense<4, frost::softmax>, 6, 4>();
 }
 
 TEST_CASE("dense computes f(x W + b) with the kernel in Keras [in][out] layout", "[layers][dense]") {

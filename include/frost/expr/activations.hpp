@@ -183,10 +183,15 @@ inline constexpr bool outputs_probabilities_v = [] {
   else return std::is_same_v<A, decltype(sigmoid(_x))> || std::is_same_v<A, std::remove_const_t<decltype(hard_sigmoid)>>;
 }();
 
-/// Compile-error predicate: activation expression `E` uses only `_x` (no loss placeholders).
-template <class E>
-inline constexpr bool activation_uses_only_x =
-    !expr::uses_v<E, expr::placeholder<1>> && !expr::uses_v<E, expr::placeholder<2>> && !expr::uses_v<E, expr::placeholder<3>>;
+/// Compile-error predicate: activation expression `E` does not use placeholder `P` (an
+/// activation is a function of `_x` alone).
+template <class E, class P>
+inline constexpr bool activation_does_not_use = !expr::uses_v<E, P>;
+
+/// Compile-error predicate: activation `E` has a derivative (checked where backward needs it,
+/// for scalar type `T`).
+template <class E, class T>
+inline constexpr bool activation_is_differentiable = expr::differentiable_v<E>;
 
 /// One interface over both kinds, for the layers: `forward<N>(z, y, rows)` computes y = f(z)
 /// (z and y may be the same buffer), `backward<N>(z, y, g, rows)` turns dL/dy into dL/dz in
@@ -212,9 +217,21 @@ struct activation_traits<A> {
 
 template <expr::expression E>
 struct activation_traits<E> {
-  static_assert(activation_uses_only_x<E>, "frost: an activation expression may use only _x");
+  static_assert(activation_does_not_use<E, expr::placeholder<1>>,
+                "frost: an activation expression may use only _x; this one uses _y_true");
+  static_assert(activation_does_not_use<E, expr::placeholder<2>>,
+                "frost: an activation expression may use only _x; this one uses _y_pred");
+  static_assert(activation_does_not_use<E, expr::placeholder<3>>,
+                "frost: an activation expression may use only _x; this one uses _y");
+  /// Without a derivative (floor, round), the activation still runs forward; backward through
+  /// it is a compile error, raised only where a gradient must flow through it.
+  static constexpr bool differentiable = expr::differentiable_v<E>;
   /// The derivative backward evaluates, reading the kept output `_y` where it can.
-  using derivative = expr::activation_derivative_t<E>;
+  using derivative = std::conditional_t<differentiable, decltype([] {
+                                          if constexpr (differentiable) return expr::activation_derivative_t<E>{};
+                                          else return expr::zero{};
+                                        }()),
+                                        expr::zero>;
   static constexpr bool reads_input = expr::uses_v<derivative, expr::placeholder<0>>;
   static constexpr bool reads_output = expr::uses_v<derivative, expr::placeholder<3>>;
   static constexpr bool elementwise = true;
@@ -230,6 +247,9 @@ struct activation_traits<E> {
   }
   template <std::size_t N, class T>
   static void backward(const T* z, const T* y, T* g, std::size_t rows) noexcept {
+    static_assert(activation_is_differentiable<E, T>,
+                  "frost: a gradient must flow through an activation that has no derivative (it uses floor, round, "
+                  "or a comparison as a value); freeze it below every trainable layer, or write it differently");
     for (std::size_t i = 0; i < rows * N; ++i) {
       expr::bindings<T> b;
       if constexpr (reads_input) b.x = z[i];

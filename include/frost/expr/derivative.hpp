@@ -21,6 +21,14 @@ inline constexpr bool has_derivative = !(std::is_same_v<Op, floor_op> || std::is
                                          std::is_same_v<Op, less_op> || std::is_same_v<Op, greater_op> ||
                                          std::is_same_v<Op, less_equal_op> || std::is_same_v<Op, greater_equal_op>);
 
+/// Can `E` be differentiated? Conditions of `where` are not differentiated, so they may compare.
+template <class E>
+inline constexpr bool differentiable_v = true;
+template <class Op, class... A>
+inline constexpr bool differentiable_v<node<Op, A...>> = has_derivative<Op> && (differentiable_v<A> && ...);
+template <class C, class A, class B>
+inline constexpr bool differentiable_v<node<where_op, C, A, B>> = differentiable_v<A> && differentiable_v<B>;
+
 template <class E, int Id>
 constexpr auto d(E, placeholder<Id>);
 

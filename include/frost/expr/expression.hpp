@@ -86,11 +86,16 @@ template <class E>
 concept expression = is_placeholder_v<std::remove_cvref_t<E>> || is_constant_v<std::remove_cvref_t<E>> ||
                      is_node_v<std::remove_cvref_t<E>>;
 
+namespace detail {
+template <class E, class P>
+inline constexpr bool uses = std::is_same_v<E, P>;
+template <class Op, class... A, class P>
+inline constexpr bool uses<node<Op, A...>, P> = (uses<A, P> || ...);
+}  // namespace detail
+
 /// Does expression `E` mention placeholder `P` anywhere?
 template <class E, class P>
-inline constexpr bool uses_v = std::is_same_v<E, P>;
-template <class Op, class... A, class P>
-inline constexpr bool uses_v<node<Op, A...>, P> = (uses_v<A, P> || ...);
+inline constexpr bool uses_v = detail::uses<std::remove_cvref_t<E>, P>;
 
 using zero = constant<0.0>;
 using one = constant<1.0>;
@@ -138,7 +143,8 @@ constexpr auto operator+(A, B) {
   else if constexpr (is_zero_v<A>) return B{};
   else if constexpr (is_zero_v<B>) return A{};
   else if constexpr (std::is_same_v<A, B>) return constant<2.0>{} * A{};  // a + a = 2a
-  else if constexpr (is_op_v<B, neg_op>) return A{} - negated_t<B>{};
+  else if constexpr (is_op_v<B, neg_op>) return A{} - negated_t<B>{};  // a + (−b) = a − b
+  else if constexpr (is_op_v<A, neg_op>) return B{} - negated_t<A>{};  // (−a) + b = b − a
   else return node<add_op, A, B>{};
 }
 
