@@ -1,4 +1,6 @@
+#include <frost/core/simd.hpp>
 #include <frost/expr/activations.hpp>
+#include <frost/expr/derivative.hpp>
 #include <frost/expr/evaluate.hpp>
 #include <frost/expr/expression.hpp>
 #include <frost/expr/to_string.hpp>
@@ -118,4 +120,34 @@ TEST_CASE("to_string writes expressions readably", "[expr][to_string]") {
   REQUIRE(expr::to_string((_y_pred - _y_true) * (_y_pred - _y_true)) == "(y_pred - y_true) * (y_pred - y_true)");
   REQUIRE(expr::to_string(-abs(_x) + 0.5_c) == "0.5 - abs(x)");
   REQUIRE(expr::to_string(where(_x > 0_c, _x, 0.2_c * _x)) == "where(x > 0, x, 0.2 * x)");
+}
+
+TEST_CASE("evaluate on whole vectors equals evaluate lane by lane", "[expr][evaluate]") {
+  using V = simd::native_t<float>;
+  constexpr std::size_t lanes = simd::native<float>::width;
+  V x{};
+  for (std::size_t l = 0; l < lanes; ++l) x[l] = -2.0f + 0.61f * float(l);
+  auto check = [&](auto e) {
+    expr::bindings<V> bv;
+    bv.x = x;
+    const V r = expr::evaluate(e, bv);
+    for (std::size_t l = 0; l < lanes; ++l) {
+      expr::bindings<float> bs;
+      bs.x = x[l];
+      INFO(expr::to_string(e) << " lane " << l);
+      // The same operations per lane; with FMA enabled the compiler may contract a·b + c
+      // differently in the vector and the scalar code, hence a tolerance of a few ulp.
+      REQUIRE(r[l] == Approx(expr::evaluate(e, bs)).epsilon(1e-6).margin(1e-7));
+    }
+  };
+  check(swish);
+  check(gelu);
+  check(softplus);
+  check(elu);
+  check(selu);
+  check(leaky_relu);
+  check(hard_sigmoid);
+  check(relu(_x));
+  check(abs(_x) + min(_x, 0.5_c) * pow<2>(_x) / (1_c + exp(_x)));
+  check(d(gelu, _x));
 }

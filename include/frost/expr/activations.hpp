@@ -8,6 +8,7 @@
 /// using net = frost::sequential<frost::input<8>, frost::dense<16, frost::swish>, frost::dense<1, frost::sigmoid>>;
 /// ```
 
+#include <frost/core/simd.hpp>
 #include <frost/expr/derivative.hpp>
 #include <frost/expr/evaluate.hpp>
 #include <frost/expr/expression.hpp>
@@ -236,26 +237,29 @@ struct activation_traits<E> {
   static constexpr bool reads_output = expr::uses_v<derivative, expr::placeholder<3>>;
   static constexpr bool elementwise = true;
 
-  // One fused loop each: the expression tree inlines into the loop body.
+  // One fused loop each, over whole vectors and then a scalar tail: the expression tree inlines
+  // into the loop body.
   template <std::size_t N, class T>
   static void forward(const T* z, T* y, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) {
-      expr::bindings<T> b;
-      b.x = z[i];
-      y[i] = expr::evaluate(E{}, b);
-    }
+    simd::for_each_lane<T>(rows * N, [&]<std::size_t B>(std::size_t i) {
+      using L = simd::lanes<T, B>;
+      expr::bindings<typename L::type> b;
+      b.x = L::load(z + i);
+      L::store(y + i, expr::evaluate(E{}, b));
+    });
   }
   template <std::size_t N, class T>
   static void backward(const T* z, const T* y, T* g, std::size_t rows) noexcept {
     static_assert(activation_is_differentiable<E, T>,
                   "frost: a gradient must flow through an activation that has no derivative (it uses floor, round, "
                   "or a comparison as a value); freeze it below every trainable layer, or write it differently");
-    for (std::size_t i = 0; i < rows * N; ++i) {
-      expr::bindings<T> b;
-      if constexpr (reads_input) b.x = z[i];
-      if constexpr (reads_output) b.y = y[i];
-      g[i] *= expr::evaluate(derivative{}, b);
-    }
+    simd::for_each_lane<T>(rows * N, [&]<std::size_t B>(std::size_t i) {
+      using L = simd::lanes<T, B>;
+      expr::bindings<typename L::type> b;
+      if constexpr (reads_input) b.x = L::load(z + i);
+      if constexpr (reads_output) b.y = L::load(y + i);
+      L::store(g + i, L::load(g + i) * expr::evaluate(derivative{}, b));
+    });
   }
 };
 

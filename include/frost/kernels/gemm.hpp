@@ -10,12 +10,15 @@
 /// that do not fill a whole vector use half- and quarter-width vectors before scalars, so a
 /// 10-unit layer still runs vectorized on AVX-512.
 
-#include <frost/kernels/simd.hpp>
+#include <frost/core/simd.hpp>
 
 #include <algorithm>
 #include <cstddef>
 
 namespace frost::kernels {
+
+using namespace frost::simd;  // vec_t, load, store, broadcast, hsum, simd_bytes
+
 namespace detail {
 
 // Panel sizes: a KC×NC block of W (≤ 256 KiB) is reused by every row of the batch.
@@ -90,7 +93,7 @@ inline void forward_rows(const T* x, std::size_t ldx, const T* w, std::size_t kb
 /// Y[m×N] = X[m×K]·W[K×N] + bias[N] (bias may be null: no bias). Overwrites Y.
 template <std::size_t K, std::size_t N, class T>
 void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y) noexcept {
-  constexpr std::size_t L = simd<T>::width;
+  constexpr std::size_t L = native<T>::width;
   constexpr std::size_t NC = std::min(N, std::max<std::size_t>(2 * L, 256 / (2 * L) * (2 * L)));
   constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes / sizeof(T) / NC));
   for (std::size_t jc = 0; jc < N; jc += NC) {
@@ -183,7 +186,7 @@ inline void input_dots(const T* dz, const T* w, T (&s)[R][C]) noexcept {
 // dX tile: R rows × C inputs, each a dot product over the N units, vectorized over N.
 template <std::size_t R, std::size_t C, std::size_t K, std::size_t N, class T>
 inline void input_tile(const T* dz, const T* w, T* dx) noexcept {
-  constexpr std::size_t L = simd<T>::width;
+  constexpr std::size_t L = native<T>::width;
   constexpr std::size_t full = N / L * L;
   constexpr std::size_t half = simd_bytes >= 32 && N - full >= L / 2 ? full + L / 2 : full;
   constexpr std::size_t quarter = simd_bytes >= 64 && N - half >= L / 4 ? half + L / 4 : half;

@@ -4,7 +4,7 @@
 /// argument names and defaults; each has an `update` that is one loop over the trainable arena.
 /// The exact equations are in docs/optimizers.md. `t` counts steps from 1.
 
-#include <frost/kernels/simd.hpp>
+#include <frost/core/simd.hpp>
 
 #include <cmath>
 #include <concepts>
@@ -31,8 +31,8 @@ struct sgd {
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
     const bool plain = momentum == 0.f, nest = nesterov;
     T* m = state;
-    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = kernels::lanes<T, B>;
+    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = simd::lanes<T, B>;
       auto wi = L::load(w + i);
       const auto gi = L::load(g + i);
       if (plain) {
@@ -56,8 +56,8 @@ void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, std::uint64_t t, f
   const T alpha = static_cast<T>(static_cast<double>(lr) * std::sqrt(1.0 - std::pow(b2, st)) / (1.0 - std::pow(b1, st)));
   const T one_b1 = T(1) - static_cast<T>(beta_1), one_b2 = T(1) - static_cast<T>(beta_2);
   const T eps = static_cast<T>(epsilon);
-  kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-    using L = kernels::lanes<T, B>;
+  simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+    using L = simd::lanes<T, B>;
     const auto gi = L::load(g + i);
     auto mi = L::load(m + i), vi = L::load(v + i);
     mi += (gi - mi) * one_b1;
@@ -103,8 +103,8 @@ struct adamw {
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
     const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
-    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = kernels::lanes<T, B>;
+    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = simd::lanes<T, B>;
       const auto wi = L::load(w + i);
       L::store(w + i, wi - wi * decay);
     });
@@ -134,8 +134,8 @@ struct rmsprop {
     const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
     const bool center = centered, with_momentum = momentum > 0.f;
-    kernels::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = kernels::lanes<T, B>;
+    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+      using L = simd::lanes<T, B>;
       const auto gi = L::load(g + i);
       const auto vi = r * L::load(v + i) + one_r * gi * gi;
       L::store(v + i, vi);

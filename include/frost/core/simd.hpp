@@ -1,18 +1,20 @@
 #pragma once
 /// \file
-/// `simd<T>`: the widest native vector of `T` the compiler targets, as a GNU vector type
+/// `native<T>`: the widest native vector of `T` the compiler targets, as a GNU vector type
 /// (g++ and clang), with unaligned load/store and a horizontal sum. Width follows the target
 /// flags: 64 bytes with AVX-512, 32 with AVX, 16 otherwise (SSE2 on x86-64, NEON on arm64).
 
 #include <cmath>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
-namespace frost::kernels {
+namespace frost::simd {
 
 #if defined(__AVX512F__)
 inline constexpr std::size_t simd_bytes = 64;
@@ -56,13 +58,13 @@ using vec_t = typename vec<T, Bytes>::type;
 
 /// The widest vector the target has.
 template <class T>
-struct simd {
+struct native {
   using type = vec_t<T, simd_bytes>;
   static constexpr std::size_t width = simd_bytes / sizeof(T);
 };
 
 template <class T>
-using simd_t = typename simd<T>::type;
+using native_t = typename native<T>::type;
 
 template <class T, std::size_t Bytes = simd_bytes>
 inline vec_t<T, Bytes> load(const T* p) noexcept {
@@ -121,9 +123,9 @@ inline vec_t<T, Bytes> sqrt(vec_t<T, Bytes> v) noexcept {
 template <class T, std::size_t B>
 struct lanes {
   using type = vec_t<T, B>;
-  static type load(const T* p) noexcept { return kernels::load<T, B>(p); }
-  static void store(T* p, type v) noexcept { kernels::store<T, B>(p, v); }
-  static type sqrt(type v) noexcept { return kernels::sqrt<T, B>(v); }
+  static type load(const T* p) noexcept { return simd::load<T, B>(p); }
+  static void store(T* p, type v) noexcept { simd::store<T, B>(p, v); }
+  static type sqrt(type v) noexcept { return simd::sqrt<T, B>(v); }
 };
 template <class T>
 struct lanes<T, 0> {
@@ -137,10 +139,60 @@ struct lanes<T, 0> {
 /// scalars (B = 0). For elementwise loops such as optimizer updates.
 template <class T, class Body>
 inline void for_each_lane(std::size_t n, Body&& body) {
-  constexpr std::size_t L = simd<T>::width;
+  constexpr std::size_t L = native<T>::width;
   const std::size_t vector_end = n / L * L;
   for (std::size_t i = 0; i < vector_end; i += L) body.template operator()<simd_bytes>(i);
   for (std::size_t i = vector_end; i < n; ++i) body.template operator()<0>(i);
 }
 
-}  // namespace frost::kernels
+/// Is `V` a vector (rather than a scalar)?
+template <class V>
+inline constexpr bool is_vector_v = !std::is_arithmetic_v<V>;
+
+namespace detail {
+template <class V>
+struct element {
+  using type = std::remove_cvref_t<decltype(std::declval<V>()[0])>;
+};
+template <class V>
+  requires std::is_arithmetic_v<V>
+struct element<V> {
+  using type = V;
+};
+}  // namespace detail
+
+/// The scalar type of a vector or scalar `V`.
+template <class V>
+using element_t = typename detail::element<V>::type;
+
+/// `s` as a `V`: itself for a scalar, broadcast for a vector.
+template <class V, class S>
+inline V splat(S s) noexcept {
+  if constexpr (is_vector_v<V>) return V{} + static_cast<element_t<V>>(s);
+  else return static_cast<V>(s);
+}
+
+/// Lane-wise choice: `a` where `mask` (from a vector comparison) is set, else `b`; for scalars,
+/// `mask ? a : b`.
+template <class M, class V>
+inline V select(M mask, V a, V b) noexcept {
+  if constexpr (is_vector_v<V>) {
+    return (V)((mask & (M)a) | (~mask & (M)b));
+  } else {
+    return mask ? a : b;
+  }
+}
+
+/// `f` on every lane of `v` (or on the scalar `v`): for functions without a vector form here.
+template <class V, class F>
+inline V map(V v, F f) noexcept {
+  if constexpr (is_vector_v<V>) {
+    V r;
+    for (std::size_t l = 0; l < sizeof(V) / sizeof(element_t<V>); ++l) r[l] = f(v[l]);
+    return r;
+  } else {
+    return f(v);
+  }
+}
+
+}  // namespace frost::simd
