@@ -100,3 +100,13 @@ TEST_CASE("compositions and the provided activations match finite differences", 
   check_derivative(sqrt(1_c + _x * _x) * tanh(0.5_c * _x) - exp(-abs(_x)) / (2_c + sigmoid(_x)), pts);
   check_derivative(pow<2>(tanh(_x)) + max(_x * 0.3_c, sigmoid(_x)), pts);
 }
+
+TEST_CASE("costly subtrees a derivative repeats are evaluated once", "[expr][evaluate]") {
+  // swish' mentions sigmoid(x) three times: it is computed once, then read from the cache.
+  using ds = decltype(d(swish, _x));
+  STATIC_REQUIRE(std::is_same_v<expr::detail::shared_t<ds>, expr::detail::type_list<decltype(sigmoid(_x))>>);
+  // gelu' repeats its tanh(...); the argument of the tanh is arithmetic, left to the compiler.
+  using dg = decltype(d(gelu, _x));
+  STATIC_REQUIRE(expr::detail::size_v<expr::detail::shared_t<dg>> == 1);
+  STATIC_REQUIRE(expr::detail::size_v<expr::detail::shared_t<decltype(swish)>> == 0);
+}
