@@ -151,3 +151,17 @@ TEST_CASE("evaluate on whole vectors equals evaluate lane by lane", "[expr][eval
   check(abs(_x) + min(_x, 0.5_c) * pow<2>(_x) / (1_c + exp(_x)));
   check(d(gelu, _x));
 }
+
+TEST_CASE("compose applies an expression of _x to another expression", "[expr][expression]") {
+  STATIC_REQUIRE(std::is_same_v<decltype(compose(swish, _x)), const decltype(swish)>
+                 || std::is_same_v<decltype(compose(swish, _x)), std::remove_const_t<decltype(swish)>>);
+  constexpr auto e = _y_pred - _y_true;
+  constexpr auto log_cosh = e + compose(softplus, -2_c * e) - c<0.6931471805599453>;
+  expr::bindings<double> b;
+  for (double v : {-2.0, -0.3, 0.0, 0.7, 3.0}) {
+    b.y_pred = v;
+    b.y_true = 0.25;
+    REQUIRE(expr::evaluate(log_cosh, b) == Approx(std::log(std::cosh(v - 0.25))).margin(1e-12));
+  }
+  STATIC_REQUIRE(std::is_same_v<decltype(compose(_x * 0_c, e)), constant<0.0>>);
+}

@@ -287,6 +287,49 @@ constexpr auto where(C, A, B) {
   else return node<where_op, C, A, B>{};
 }
 
+// ---- Composition ----
+
+/// The node `Op(args...)` built again through the smart constructors (so it simplifies).
+template <class Op, expression... A>
+constexpr auto rebuild(Op, A... a) {
+  if constexpr (std::is_same_v<Op, add_op>) return (a + ...);
+  else if constexpr (std::is_same_v<Op, mul_op>) return (a * ...);
+  else if constexpr (std::is_same_v<Op, sub_op>) return [](auto x, auto y) { return x - y; }(a...);
+  else if constexpr (std::is_same_v<Op, div_op>) return [](auto x, auto y) { return x / y; }(a...);
+  else if constexpr (std::is_same_v<Op, neg_op>) return (-a, ...);
+  else if constexpr (std::is_same_v<Op, exp_op>) return exp(a...);
+  else if constexpr (std::is_same_v<Op, log_op>) return log(a...);
+  else if constexpr (std::is_same_v<Op, log1p_op>) return log1p(a...);
+  else if constexpr (std::is_same_v<Op, sqrt_op>) return sqrt(a...);
+  else if constexpr (std::is_same_v<Op, tanh_op>) return tanh(a...);
+  else if constexpr (std::is_same_v<Op, abs_op>) return abs(a...);
+  else if constexpr (std::is_same_v<Op, floor_op>) return floor(a...);
+  else if constexpr (std::is_same_v<Op, round_op>) return round(a...);
+  else if constexpr (requires { Op::exponent; }) return pow<Op::exponent>(a...);
+  else if constexpr (std::is_same_v<Op, max_op>) return max(a...);
+  else if constexpr (std::is_same_v<Op, min_op>) return min(a...);
+  else if constexpr (std::is_same_v<Op, clip_op>) return clip(a...);
+  else if constexpr (std::is_same_v<Op, where_op>) return where(a...);
+  else if constexpr (std::is_same_v<Op, less_op>) return [](auto x, auto y) { return x < y; }(a...);
+  else if constexpr (std::is_same_v<Op, greater_op>) return [](auto x, auto y) { return x > y; }(a...);
+  else if constexpr (std::is_same_v<Op, less_equal_op>) return [](auto x, auto y) { return x <= y; }(a...);
+  else if constexpr (std::is_same_v<Op, greater_equal_op>) return [](auto x, auto y) { return x >= y; }(a...);
+  else return node<Op, A...>{};  // sigmoid and any other operation without a constructor here
+}
+
+/// f(e): the expression `f` with `_x` replaced by `e`, rebuilt (and so simplified) bottom-up.
+/// `compose(softplus, -2_c * (_y_pred - _y_true))` applies an activation to a loss term.
+template <expression F, expression E>
+constexpr auto compose(F, E e) {
+  if constexpr (std::is_same_v<F, placeholder<0>>) return e;
+  else if constexpr (!is_node_v<F>) return F{};
+  else {
+    return [e]<class Op, class... A>(node<Op, A...>) {
+      return rebuild(Op{}, compose(A{}, e)...);
+    }(F{});
+  }
+}
+
 // ---- Plain numbers are not expressions ----
 // Write constants as compile-time values (2.0_c, c<2.0>), so that an expression stays an empty
 // type whose value is its type.
@@ -420,6 +463,7 @@ inline constexpr expr::placeholder<3> _y{};
 
 using expr::abs;
 using expr::clip;
+using expr::compose;
 using expr::exp;
 using expr::floor;
 using expr::log;
