@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 namespace {
 using net = frost::sequential<frost::input<6>, frost::frozen<frost::dense<8, frost::relu>>, frost::dense<5, frost::relu>,
@@ -78,4 +82,47 @@ TEST_CASE("a trainer allocates what the plan says and no more", "[train][trainer
   // slots of the widest output (8), per sample.
   STATIC_REQUIRE(decltype(tr)::workspace_per_sample == 8 + 5 + 3 + 2 * 8);
   REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 16) + net::trainable_param_count * 3) * sizeof(float));
+}
+
+TEST_CASE("finite-check mode refuses an update from a NaN loss and changes nothing", "[train][trainer]") {
+  net m = net::init(3);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 4);
+  frost::matrix<float, 6> x(2);
+  frost::matrix<float, 3> y(2);
+  y(0, 0) = y(1, 2) = 1.f;
+  tr.step(x, y);  // a normal step first, so the optimizer has state to protect
+  m.layer<2>().bias()[1] = std::numeric_limits<float>::quiet_NaN();  // e.g. a corrupted weight
+  const net before = m;
+  const std::vector<float> state(tr.get_optimizer().state().begin(), tr.get_optimizer().state().end());
+  REQUIRE_FALSE(tr.check_finite());
+  tr.check_finite(true);
+  REQUIRE_THROWS_AS(tr.step(x, y), frost::value_error);
+  REQUIRE_THROWS_WITH(tr.step(x, y), Catch::StartsWith("frost::trainer::step: loss: expected a finite value (finite-check mode), got nan"));
+  REQUIRE(frost_test::same_bytes(before.trainable_parameters(), m.trainable_parameters()));
+  REQUIRE(std::memcmp(state.data(), tr.get_optimizer().state().data(), state.size() * sizeof(float)) == 0);
+  REQUIRE(tr.get_optimizer().iterations() == 1);
+  // Without the check the NaN goes through, as in Keras.
+  tr.check_finite(false);
+  tr.step(x, y);
+  REQUIRE(std::isnan(m.layer<2>().kernel()[1]));
+}
+
+TEST_CASE("finite-check mode names the layer of a non-finite gradient", "[train][trainer]") {
+  // A finite loss with an overflowing weight gradient: dW = xᵀ·dz = 3e38 · (−1e10).
+  using wide = frost::sequential<frost::input<2>, frost::dense<2>>;
+  wide m = wide::init(1);
+  m.layer<0>().kernel()[0] = m.layer<0>().kernel()[1] = 0.f;  // input 0 does not reach the output
+  const wide before = m;
+  auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::sgd{}, 1);
+  tr.check_finite(true);
+  frost::matrix<float, 2> x(1);
+  frost::matrix<float, 2> y(1);
+  x(0, 0) = 3e38f;
+  x(0, 1) = 0.5f;
+  y(0, 0) = y(0, 1) = 1e10f;
+  REQUIRE_THROWS_AS(tr.step(x, y), frost::value_error);
+  REQUIRE_THROWS_WITH(tr.step(x, y), "frost::trainer::step: gradient 0 (layer 0): expected a finite value "
+                                     "(finite-check mode), got -inf");
+  REQUIRE(tr.get_optimizer().iterations() == 0);
+  REQUIRE(frost_test::same_bytes(before.trainable_parameters(), m.trainable_parameters()));
 }

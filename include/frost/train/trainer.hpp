@@ -11,6 +11,7 @@
 #include <frost/train/optimizer.hpp>
 #include <frost/train/value_and_grad.hpp>
 
+#include <cmath>
 #include <cstddef>
 #include <string>
 #include <type_traits>
@@ -63,6 +64,10 @@ class trainer {
   const gradients<Model>& last_gradients() const noexcept { return grads_; }
   std::size_t max_batch() const noexcept { return cap_; }
   /// Bytes this trainer allocated: workspace, gradients and optimizer state.
+  /// Finite-check mode (off by default): a step whose loss or gradients hold NaN or Inf throws
+  /// `value_error` before the update, leaving parameters and optimizer state untouched.
+  void check_finite(bool on) noexcept { check_finite_ = on; }
+  bool check_finite() const noexcept { return check_finite_; }
   std::size_t allocated_bytes() const noexcept {
     return (ws_.size() + gradients<Model>::size + optimizer_type::state_size) * sizeof(scalar_type);
   }
@@ -75,11 +80,29 @@ class trainer {
   }
 
   template <class Target>
-  scalar_type run_(const typename Model::input_matrix& x, const Target* y) noexcept {
+  scalar_type run_(const typename Model::input_matrix& x, const Target* y) {
     const scalar_type loss =
         detail::train_pass<Model, Loss, Target>(*model_, x.data(), y, x.rows(), ws_.data(), cap_, grads_.data());
+    if (check_finite_) ensure_finite_(loss);
     opt_.apply(model_->trainable_parameters().data(), grads_.data());
     return loss;
+  }
+
+  void ensure_finite_(scalar_type loss) const {
+    if (!std::isfinite(loss))
+      detail::throw_value("frost::trainer::step", "loss", "a finite value (finite-check mode)", std::to_string(loss));
+    const scalar_type* g = grads_.data();
+    for (std::size_t i = 0; i < gradients<Model>::size; ++i) {
+      if (!std::isfinite(g[i])) {
+        // Name the layer the parameter belongs to: the last trainable block starting at or before i.
+        std::size_t layer = 0;
+        for (std::size_t j = 0; j < Model::layer_count; ++j)
+          if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i) layer = j;
+        detail::throw_value("frost::trainer::step", ("gradient " + std::to_string(i) + " (layer " +
+                                                     std::to_string(layer) + ")").c_str(),
+                            "a finite value (finite-check mode)", std::to_string(g[i]));
+      }
+    }
   }
 
   Model* model_;
@@ -87,6 +110,7 @@ class trainer {
   std::size_t cap_;
   aligned_buffer<scalar_type> ws_;
   gradients<Model> grads_;
+  bool check_finite_ = false;
 };
 
 /// A trainer for `model` with `loss` and a fresh optimizer from `spec`, for batches of up to
