@@ -49,9 +49,9 @@ TEST_CASE("derivatives of the built-in activations, simplified, reuse the kept o
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(tanh(_x))>,
                                 node<expr::sub_op, constant<1.0>, node<expr::mul_op, Y, Y>>>);
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(exp(_x))>, Y>);
-  // relu' = [x ≥ 0] (TensorFlow's tie rule for max): reads the input.
+  // relu(_x)' = [x > 0], 0 at 0 like the built-in and TensorFlow: reads the input.
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(relu(_x))>,
-                                node<expr::where_op, node<expr::greater_equal_op, X, constant<0.0>>, constant<1.0>,
+                                node<expr::where_op, node<expr::greater_op, X, constant<0.0>>, constant<1.0>,
                                      constant<0.0>>>);
   // linear' = 1: reads nothing.
   STATIC_REQUIRE(std::is_same_v<decltype(d(_x, _x)), constant<1.0>>);
@@ -109,4 +109,24 @@ TEST_CASE("costly subtrees a derivative repeats are evaluated once", "[expr][eva
   using dg = decltype(d(gelu, _x));
   STATIC_REQUIRE(expr::detail::size_v<expr::detail::shared_t<dg>> == 1);
   STATIC_REQUIRE(expr::detail::size_v<expr::detail::shared_t<decltype(swish)>> == 0);
+}
+
+TEST_CASE("derivatives at ties follow TensorFlow's conventions", "[expr][derivative]") {
+  expr::bindings<double> b;
+  b.x = 0.0;
+  REQUIRE(expr::evaluate(d(relu(_x), _x), b) == 0.0);        // tf.nn.relu: 0 at 0
+  REQUIRE(expr::evaluate(d(leaky_relu, _x), b) == 0.2);      // tf.nn.leaky_relu: alpha at 0
+  REQUIRE(expr::evaluate(d(abs(_x), _x), b) == 0.0);         // sign(0) = 0
+  REQUIRE(expr::evaluate(d(max(_x, 0_c), _x), b) == 1.0);    // tf.maximum: to the first argument at ties
+  b.x = 3.0;                                                  // hard_sigmoid's upper bound: relu6 gives 0
+  REQUIRE(expr::evaluate(d(hard_sigmoid, _x), b) == 0.0);
+  b.x = 2.9;
+  REQUIRE(expr::evaluate(d(hard_sigmoid, _x), b) == Approx(1.0 / 6.0));
+}
+
+TEST_CASE("a constant part may round: only what depends on _x needs a derivative", "[expr][derivative]") {
+  STATIC_REQUIRE(expr::differentiable_v<decltype(_x * round(c<2.5>))>);
+  STATIC_REQUIRE(!expr::differentiable_v<decltype(_x * round(_x))>);
+  STATIC_REQUIRE(expr::differentiable_v<decltype(where(round(_x) > 1_c, _x, 2_c * _x))>);
+  STATIC_REQUIRE(std::is_same_v<decltype(d(_x * round(c<2.5>), _x)), decltype(round(c<2.5>))>);
 }

@@ -48,6 +48,16 @@ TEST_CASE("building an expression simplifies it", "[expr][expression]") {
 }
 
 TEST_CASE("the _c literal and c<v> are exact compile-time constants", "[expr][expression]") {
+  // Up to 15 digits and |exponent| ≤ 22: exactly the compiler's own double.
+  STATIC_REQUIRE(decltype(0.1_c)::value == 0.1);
+  STATIC_REQUIRE(decltype(0.7978845608028_c)::value == 0.7978845608028);
+  STATIC_REQUIRE(decltype(123456789012345_c)::value == 123456789012345.0);
+  STATIC_REQUIRE(decltype(6.02214076e22_c)::value == 6.02214076e22);
+  // More digits than a double holds: within one unit in the last place, never wrapped around.
+  constexpr double pi = decltype(3.14159265358979323846264338_c)::value;
+  STATIC_REQUIRE(pi >= 3.1415926535897927 && pi <= 3.1415926535897936);
+  constexpr double g = decltype(0.79788456080286535588_c)::value;
+  STATIC_REQUIRE(g >= 0.7978845608028653 && g <= 0.7978845608028655);  // the literal's double ± 1 ulp
   STATIC_REQUIRE(decltype(0.044715_c)::value == 0.044715);
   STATIC_REQUIRE(decltype(3_c)::value == 3.0);
   STATIC_REQUIRE(decltype(2.5e2_c)::value == 250.0);
@@ -164,4 +174,25 @@ TEST_CASE("compose applies an expression of _x to another expression", "[expr][e
     REQUIRE(expr::evaluate(log_cosh, b) == Approx(std::log(std::cosh(v - 0.25))).margin(1e-12));
   }
   STATIC_REQUIRE(std::is_same_v<decltype(compose(_x * 0_c, e)), constant<0.0>>);
+}
+
+TEST_CASE("a comparison used as a value counts as 1 or 0, on scalars and vectors", "[expr][evaluate]") {
+  constexpr auto step = _x * (_x > 0_c);
+  using V = simd::native_t<float>;
+  V x{};
+  for (std::size_t l = 0; l < simd::native<float>::width; ++l) x[l] = l % 2 == 0 ? 1.5f : -1.5f;
+  expr::bindings<V> bv;
+  bv.x = x;
+  const V r = expr::evaluate(step, bv);
+  for (std::size_t l = 0; l < simd::native<float>::width; ++l) REQUIRE(r[l] == (l % 2 == 0 ? 1.5f : 0.f));
+  expr::bindings<double> b;
+  b.x = -2.0;
+  REQUIRE(expr::evaluate(step, b) == 0.0);
+  b.x = 2.0;
+  REQUIRE(expr::evaluate(step, b) == 2.0);
+}
+
+TEST_CASE("to_string prints constants in their shortest exact form", "[expr][to_string]") {
+  REQUIRE(expr::to_string(c<1e-7> * _x) == "1e-07 * x");
+  REQUIRE(expr::to_string(c<0.7978845608028654> * _x) == "0.7978845608028654 * x");
 }

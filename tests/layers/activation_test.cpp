@@ -72,6 +72,16 @@ TEST_CASE("built-ins and their expression forms compute the same", "[layers][act
     for (std::size_t i = 0; i < ga.size; ++i) REQUIRE(ga.values()[i] == Approx(gb.values()[i]).epsilon(1e-12).margin(1e-15));
   };
   same.template operator()<relu, relu(_x)>();
+  // At z = 0 exactly (a zero input row and zero biases) both give the gradient 0, as TensorFlow.
+  {
+    using a_net = basic_sequential<double, input<6>, dense<7, relu>, dense<3>>;
+    using b_net = basic_sequential<double, input<6>, dense<7, relu(_x)>, dense<3>>;
+    matrix<double, 6> zeros(5);
+    const auto ga = value_and_grad(a_net::init(9), mean_squared_error{}, zeros, y).grads;
+    const auto gb = value_and_grad(b_net::init(9), mean_squared_error{}, zeros, y).grads;
+    for (double v : gb.layer<0>().bias()) REQUIRE(v == 0.0);
+    for (std::size_t i = 0; i < ga.size; ++i) REQUIRE(ga.values()[i] == gb.values()[i]);
+  }
   same.template operator()<sigmoid, sigmoid(_x)>();
   same.template operator()<tanh_activation, tanh(_x)>();
   same.template operator()<linear, _x>();

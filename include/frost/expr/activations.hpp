@@ -58,9 +58,11 @@ struct relu {
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows * N; ++i) g[i] = y[i] > T{} ? g[i] : T{};
   }
+  // where(a > 0, a, 0) rather than max(a, 0): the derivative is then 0 at 0, as the built-in's
+  // and TensorFlow's relu gradient is.
   template <expr::expression A>
   constexpr auto operator()(A a) const noexcept {
-    return expr::max(a, expr::zero{});
+    return expr::where(a > expr::zero{}, a, expr::zero{});
   }
 };
 
@@ -170,18 +172,21 @@ inline constexpr auto elu = elu_with<1.0>;
 /// scale·elu(x, α) with Keras's constants α = 1.6732632423543772, scale = 1.0507009873554805.
 inline constexpr auto selu =
     c<1.0507009873554805> * where(_x > 0_c, _x, c<1.6732632423543772> * (exp(_x) - 1_c));
-/// x if x ≥ 0, else slope·x. Keras `leaky_relu(x, negative_slope=0.2)`; `leaky_relu_with<s>`.
+/// x if x > 0, else slope·x (derivative `slope` at 0, as TensorFlow). Keras
+/// `leaky_relu(x, negative_slope=0.2)`; `leaky_relu_with<s>` for another slope.
 template <double Slope>
-inline constexpr auto leaky_relu_with = where(_x >= 0_c, _x, c<Slope> * _x);
+inline constexpr auto leaky_relu_with = where(_x > 0_c, _x, c<Slope> * _x);
 inline constexpr auto leaky_relu = leaky_relu_with<0.2>;
-/// clip(x/6 + 1/2, 0, 1) (= relu6(x + 3)/6). Keras 3 `"hard_sigmoid"`.
-inline constexpr auto hard_sigmoid = clip(c<1.0 / 6.0> * _x + 0.5_c, 0_c, 1_c);
+/// relu6(x + 3)/6 = clip(x/6 + 1/2, 0, 1), with relu6's derivative: 1/6 strictly inside, 0 at and
+/// beyond the bounds. Keras 3 `"hard_sigmoid"`.
+inline constexpr auto hard_sigmoid =
+    where(c<1.0 / 6.0> * _x + 0.5_c > 0_c, where(c<1.0 / 6.0> * _x + 0.5_c < 1_c, c<1.0 / 6.0> * _x + 0.5_c, 1_c), 0_c);
 
 /// Does activation `A` output probabilities (values in [0, 1])? Crossentropy losses need it.
 template <class A>
 inline constexpr bool outputs_probabilities_v = [] {
   if constexpr (builtin_activation<A>) return A::outputs_probabilities;
-  else return std::is_same_v<A, decltype(sigmoid(_x))> || std::is_same_v<A, std::remove_const_t<decltype(hard_sigmoid)>>;
+  else return std::is_same_v<A, decltype(sigmoid(_x))> || std::is_same_v<A, std::remove_cv_t<decltype(hard_sigmoid)>>;
 }();
 
 /// Compile-error predicate: activation expression `E` does not use placeholder `P` (an
@@ -192,7 +197,7 @@ inline constexpr bool activation_does_not_use = !expr::uses_v<E, P>;
 /// Compile-error predicate: activation `E` has a derivative (checked where backward needs it,
 /// for scalar type `T`).
 template <class E, class T>
-inline constexpr bool activation_is_differentiable = expr::differentiable_v<E>;
+inline constexpr bool activation_is_differentiable = expr::differentiable_v<E, expr::placeholder<0>>;
 
 /// One interface over both kinds, for the layers: `forward<N>(z, y, rows)` computes y = f(z)
 /// (z and y may be the same buffer), `backward<N>(z, y, g, rows)` turns dL/dy into dL/dz in
@@ -226,7 +231,7 @@ struct activation_traits<E> {
                 "frost: an activation expression may use only _x; this one uses _y");
   /// Without a derivative (floor, round), the activation still runs forward; backward through
   /// it is a compile error, raised only where a gradient must flow through it.
-  static constexpr bool differentiable = expr::differentiable_v<E>;
+  static constexpr bool differentiable = expr::differentiable_v<E, expr::placeholder<0>>;
   /// The derivative backward evaluates, reading the kept output `_y` where it can.
   using derivative = std::conditional_t<differentiable, decltype([] {
                                           if constexpr (differentiable) return expr::activation_derivative_t<E>{};

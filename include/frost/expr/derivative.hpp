@@ -21,13 +21,15 @@ inline constexpr bool has_derivative = !(std::is_same_v<Op, floor_op> || std::is
                                          std::is_same_v<Op, less_op> || std::is_same_v<Op, greater_op> ||
                                          std::is_same_v<Op, less_equal_op> || std::is_same_v<Op, greater_equal_op>);
 
-/// Can `E` be differentiated? Conditions of `where` are not differentiated, so they may compare.
-template <class E>
+/// Can `E` be differentiated with respect to `P`? Parts that do not use P are constants, and the
+/// conditions of `where` are not differentiated, so they may round or compare.
+template <class E, class P = placeholder<0>>
 inline constexpr bool differentiable_v = true;
-template <class Op, class... A>
-inline constexpr bool differentiable_v<node<Op, A...>> = has_derivative<Op> && (differentiable_v<A> && ...);
-template <class C, class A, class B>
-inline constexpr bool differentiable_v<node<where_op, C, A, B>> = differentiable_v<A> && differentiable_v<B>;
+template <class Op, class... A, class P>
+inline constexpr bool differentiable_v<node<Op, A...>, P> =
+    !uses_v<node<Op, A...>, P> || (has_derivative<Op> && (differentiable_v<A, P> && ...));
+template <class C, class A, class B, class P>
+inline constexpr bool differentiable_v<node<where_op, C, A, B>, P> = differentiable_v<A, P> && differentiable_v<B, P>;
 
 template <class E, int Id>
 constexpr auto d(E, placeholder<Id>);
@@ -74,7 +76,7 @@ constexpr auto d_unary_or_binary(A a, DA da, placeholder<Id> p) {
   } else if constexpr (std::is_same_v<Op, sigmoid_op>) {
     return (N{} * (one{} - N{})) * da;
   } else if constexpr (std::is_same_v<Op, abs_op>) {
-    return where(a < zero{}, -da, da);
+    return where(a < zero{}, -da, where(a > zero{}, da, zero{}));  // sign(a)·da: 0 at 0, as TensorFlow
   } else if constexpr (requires { Op::exponent; }) {
     return constant<double(Op::exponent)>{} * pow<Op::exponent - 1>(a) * da;
   } else if constexpr (std::is_same_v<Op, clip_op>) {

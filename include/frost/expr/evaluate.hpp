@@ -109,12 +109,19 @@ constexpr auto eval(E, context<V, Shared>& ctx) noexcept;
 template <std::size_t Known, class V, class Shared, class Op, class... A>
 constexpr auto eval_node(node<Op, A...>, context<V, Shared>& ctx) noexcept {
   using N = node<Op, A...>;
-  auto at = [&](auto e) { return eval<Known>(e, ctx); };
+  // An operand that is a comparison counts as 1 or 0 (a bool for scalars, a lane mask for vectors).
+  auto at = [&]<class E>(E e) {
+    if constexpr (is_condition_v<E>) return simd::select(eval<Known>(e, ctx), simd::splat<V>(1), simd::splat<V>(0));
+    else return eval<Known>(e, ctx);
+  };
   if constexpr (std::is_same_v<Op, add_op>) return (at(A{}) + ...);
   else if constexpr (std::is_same_v<Op, mul_op>) return (at(A{}) * ...);
   else if constexpr (std::is_same_v<Op, sub_op>) return at(first_arg_t<N>{}) - at(second_arg_t<N>{});
   else if constexpr (std::is_same_v<Op, div_op>) return at(first_arg_t<N>{}) / at(second_arg_t<N>{});
-  else {
+  else if constexpr (std::is_same_v<Op, where_op>) {
+    return simd::select(eval<Known>(first_arg_t<N>{}, ctx), at(second_arg_t<N>{}),
+                        at(second_arg_t<typename node_args<N>::rest>{}));
+  } else {
     const auto a = at(first_arg_t<N>{});
     using S = simd::element_t<V>;
     const V zero = simd::splat<V>(0), one = simd::splat<V>(1);
@@ -138,8 +145,6 @@ constexpr auto eval_node(node<Op, A...>, context<V, Shared>& ctx) noexcept {
       const V lo = simd::splat<V>(second_arg_t<N>::value);
       const V hi = simd::splat<V>(second_arg_t<typename node_args<N>::rest>::value);
       return simd::select(a < lo, lo, simd::select(a > hi, hi, a));
-    } else if constexpr (std::is_same_v<Op, where_op>) {
-      return simd::select(a, at(second_arg_t<N>{}), at(second_arg_t<typename node_args<N>::rest>{}));
     } else {
       const auto c = at(second_arg_t<N>{});
       if constexpr (std::is_same_v<Op, max_op>) return simd::select(a >= c, a, c);

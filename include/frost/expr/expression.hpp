@@ -101,7 +101,9 @@ using zero = constant<0.0>;
 using one = constant<1.0>;
 
 template <class E>
-inline constexpr bool is_zero_v = std::is_same_v<E, zero>;
+inline constexpr bool is_zero_v = false;
+template <double V>
+inline constexpr bool is_zero_v<constant<V>> = V == 0.0;  // 0.0 and -0.0
 template <class E>
 inline constexpr bool is_one_v = std::is_same_v<E, one>;
 
@@ -184,7 +186,8 @@ constexpr auto operator*(A, B) {
 template <expression A, expression B>
 constexpr auto operator/(A, B) {
   static_assert(!is_zero_v<B>, "frost::expr: division by the constant 0");
-  if constexpr (is_constant_v<A> && is_constant_v<B>) return constant<A::value / B::value>{};
+  if constexpr (is_zero_v<B>) return A{};  // reported above; nothing more to fold
+  else if constexpr (is_constant_v<A> && is_constant_v<B>) return constant<A::value / B::value>{};
   else if constexpr (is_zero_v<A>) return zero{};  // 0/a = 0
   else if constexpr (is_one_v<B>) return A{};      // a/1 = a
   else if constexpr (std::is_same_v<A, B>) return one{};
@@ -341,78 +344,87 @@ constexpr void reject_number() {
   static_assert(always_false_v<N>, "frost::expr: write numbers in expressions as compile-time constants, e.g. 2.0_c or c<2.0>");
 }
 template <expression A, plain_number N>
-constexpr A operator+(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator+(A a, N) {
+  return reject_number<N>(), a + one{};
 }
 template <plain_number N, expression A>
-constexpr A operator+(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator+(N, A a) {
+  return reject_number<N>(), one{} + a;
 }
 template <expression A, plain_number N>
-constexpr A operator-(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator-(A a, N) {
+  return reject_number<N>(), a - one{};
 }
 template <plain_number N, expression A>
-constexpr A operator-(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator-(N, A a) {
+  return reject_number<N>(), one{} - a;
 }
 template <expression A, plain_number N>
-constexpr A operator*(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator*(A a, N) {
+  return reject_number<N>(), a * one{};
 }
 template <plain_number N, expression A>
-constexpr A operator*(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator*(N, A a) {
+  return reject_number<N>(), one{} * a;
 }
 template <expression A, plain_number N>
-constexpr A operator/(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator/(A a, N) {
+  return reject_number<N>(), a / one{};
 }
 template <plain_number N, expression A>
-constexpr A operator/(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator/(N, A a) {
+  return reject_number<N>(), one{} / a;
 }
 template <expression A, plain_number N>
-constexpr A operator<(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator<(A a, N) {
+  return reject_number<N>(), a < one{};
 }
 template <plain_number N, expression A>
-constexpr A operator<(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator<(N, A a) {
+  return reject_number<N>(), one{} < a;
 }
 template <expression A, plain_number N>
-constexpr A operator>(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator>(A a, N) {
+  return reject_number<N>(), a > one{};
 }
 template <plain_number N, expression A>
-constexpr A operator>(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator>(N, A a) {
+  return reject_number<N>(), one{} > a;
 }
 template <expression A, plain_number N>
-constexpr A operator<=(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator<=(A a, N) {
+  return reject_number<N>(), a <= one{};
 }
 template <plain_number N, expression A>
-constexpr A operator<=(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator<=(N, A a) {
+  return reject_number<N>(), one{} <= a;
 }
 template <expression A, plain_number N>
-constexpr A operator>=(A a, N) {
-  return reject_number<N>(), a;
+constexpr auto operator>=(A a, N) {
+  return reject_number<N>(), a >= one{};
 }
 template <plain_number N, expression A>
-constexpr A operator>=(N, A a) {
-  return reject_number<N>(), a;
+constexpr auto operator>=(N, A a) {
+  return reject_number<N>(), one{} >= a;
 }
 
 // ---- Literals ----
 
 namespace detail {
+/// Compile-error predicate: the `_c` literal is a decimal number (no hex, octal or binary prefix).
+template <char C0, char C1>
+inline constexpr bool decimal_literal = !(C0 == '0' && (C1 == 'x' || C1 == 'X' || C1 == 'b' || C1 == 'B'));
+
+// Decimal text → double. Up to 19 significant digits are kept (more only shift the exponent);
+// with at most 15 digits and |exponent| ≤ 22 the result is one correctly rounded operation on
+// exact operands, as the compiler's own literal; beyond that it is within one unit in the last place.
 template <char... Cs>
 constexpr double parse_literal() {
   constexpr char text[] = {Cs..., '\0'};
+  static_assert(decimal_literal<text[0], text[sizeof...(Cs) > 1 ? 1 : 0]>,
+                "frost: _c literals are decimal numbers, e.g. 0.5_c or 1e-3_c");
   unsigned long long mantissa = 0;
-  int scale = 0, exponent = 0, exponent_sign = 1;
+  int digits = 0, scale = 0, exponent = 0, exponent_sign = 1;
   bool fraction = false, in_exponent = false;
   for (const char* p = text; *p != '\0'; ++p) {
     const char ch = *p;
@@ -424,16 +436,27 @@ constexpr double parse_literal() {
       fraction = true;
     } else if (ch == 'e' || ch == 'E') {
       in_exponent = true;
-    } else {
+    } else if (mantissa == 0 && ch == '0') {
+      if (fraction) --scale;  // leading zeros carry no digits
+    } else if (digits < 19) {
       mantissa = mantissa * 10 + static_cast<unsigned long long>(ch - '0');
+      ++digits;
       if (fraction) --scale;
+    } else if (!fraction) {
+      ++scale;  // digits past the 19th only scale the value
     }
   }
-  int e = scale + exponent_sign * exponent;
-  // One correctly rounded operation against an exact power of ten (≤ 1e22) where possible.
-  double power = 1;
-  for (int i = 0; i < (e < 0 ? -e : e); ++i) power *= 10;
-  return e < 0 ? static_cast<double>(mantissa) / power : static_cast<double>(mantissa) * power;
+  const int e = scale + exponent_sign * exponent;
+  const int magnitude = e < 0 ? -e : e;
+  if (mantissa < (1ULL << 53) && magnitude <= 22) {
+    double power = 1;
+    for (int i = 0; i < magnitude; ++i) power *= 10;  // exact up to 1e22
+    return e < 0 ? static_cast<double>(mantissa) / power : static_cast<double>(mantissa) * power;
+  }
+  long double power = 1;
+  for (int i = 0; i < magnitude; ++i) power *= 10;
+  const long double m = static_cast<long double>(mantissa);
+  return static_cast<double>(e < 0 ? m / power : m * power);
 }
 }  // namespace detail
 

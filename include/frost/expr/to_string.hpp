@@ -4,6 +4,7 @@
 
 #include <frost/expr/expression.hpp>
 
+#include <charconv>
 #include <string>
 #include <type_traits>
 
@@ -11,10 +12,9 @@ namespace frost::expr {
 
 namespace detail {
 inline std::string number_text(double v) {
-  std::string s = std::to_string(v);  // fixed, 6 decimals: trim trailing zeros
-  while (s.size() > 1 && s.back() == '0') s.pop_back();
-  if (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, v).ptr;  // shortest round-trip form
+  return std::string(buffer, end);
 }
 template <class Op>
 constexpr const char* function_name() {

@@ -1,0 +1,243 @@
+// Shared by every peer benchmark (bench/peers/peer_*.cpp): the workload table, the benchmark
+// names, the FLOP count, the deterministic data and weights, the thread setting and main().
+// Keeping these in one place means the peers cannot drift apart in what they time or report.
+//
+// A workload is a dense MLP: relu hidden layers, a 10-unit softmax head, categorical
+// cross-entropy on one-hot targets, Adam (Keras defaults, learning rate 0.001). Each workload is
+// timed at its batch sizes in three configurations:
+//   trainable  forward, loss, backward and Adam update with every layer trainable
+//   frozen     the same step with the workload's leading layers frozen: they get no weight
+//              gradient, no optimizer update, and no backward runs below the first trainable layer
+//   inference  forward only (softmax probabilities)
+// Benchmark names are "<workload>/b<batch>/<config>", e.g. "W1/b32/trainable".
+//
+// This header is C++17 so that every peer, including libtorch's, can include it.
+
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <dlfcn.h>
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace frost_peers {
+
+// ---------------------------------------------------------------------------------------------
+// Workloads.
+
+inline constexpr std::size_t max_layers = 4;
+inline constexpr std::size_t classes = 10;
+
+struct workload {
+  const char* name;
+  std::size_t layer_count;                         // dense layers
+  std::array<std::size_t, max_layers + 1> sizes;   // sizes[0]: inputs; sizes[i + 1]: units of layer i
+  std::size_t frozen_prefix;                       // layers [0, frozen_prefix) are frozen in `frozen`
+  std::array<std::size_t, 2> batches;              // the first batch_count entries are used
+  std::size_t batch_count;
+
+  constexpr std::size_t inputs() const { return sizes[0]; }
+  constexpr std::size_t outputs() const { return sizes[layer_count]; }
+  constexpr std::size_t in(std::size_t layer) const { return sizes[layer]; }       // K of layer
+  constexpr std::size_t out(std::size_t layer) const { return sizes[layer + 1]; }  // N of layer
+};
+
+inline constexpr std::array<workload, 3> workloads{{
+    {"W1", 3, {100, 64, 32, 10, 0}, 2, {32, 256}, 2},
+    {"W2", 3, {784, 512, 512, 10, 0}, 2, {128, 0}, 1},
+    {"W3", 4, {1024, 1024, 1024, 1024, 10}, 3, {256, 0}, 1},
+}};
+
+enum class config { trainable, frozen, inference };
+inline constexpr std::array<config, 3> configs{config::trainable, config::frozen, config::inference};
+
+constexpr const char* config_name(config c) {
+  return c == config::trainable ? "trainable" : c == config::frozen ? "frozen" : "inference";
+}
+
+// Number of leading layers that are frozen under configuration c (inference trains nothing, but
+// it also runs no backward, so the question does not arise there).
+constexpr std::size_t frozen_layers(const workload& w, config c) {
+  return c == config::frozen ? w.frozen_prefix : 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// FLOPs: only the matrix products the configuration needs, 2·M·K·N each (M = batch): forward
+// X·W for every layer; dW = Xᵀ·dZ for each trainable layer; dX = dZ·Wᵀ for each layer that has a
+// trainable layer below it (closer to the input). Bias, activation, loss and optimizer work are
+// not counted. The count comes from the layer sizes, not from what a peer executes, so a peer
+// that does unneeded work shows a lower rate.
+
+constexpr double flop_per_sample(const workload& w, config c) {
+  double f = 0;
+  for (std::size_t i = 0; i < w.layer_count; ++i) f += 2.0 * double(w.in(i)) * double(w.out(i));
+  if (c == config::inference) return f;
+  const std::size_t frozen = frozen_layers(w, c);
+  bool trainable_below = false;
+  for (std::size_t i = 0; i < w.layer_count; ++i) {
+    const double gemm = 2.0 * double(w.in(i)) * double(w.out(i));
+    const bool trains = i >= frozen;
+    if (trains) f += gemm;           // dW
+    if (trainable_below) f += gemm;  // dX
+    trainable_below = trainable_below || trains;
+  }
+  return f;
+}
+
+// The per-sample counts of frost's own benchmark (bench/training_step.cpp) for W1.
+static_assert(flop_per_sample(workloads[0], config::trainable) == 39808);
+static_assert(flop_per_sample(workloads[0], config::frozen) == 18176);
+static_assert(flop_per_sample(workloads[0], config::inference) == 17536);
+
+struct bench_case {
+  const workload* w;
+  std::size_t batch;
+  config c;
+
+  std::string name() const {
+    return std::string(w->name) + "/b" + std::to_string(batch) + "/" + config_name(c);
+  }
+  std::size_t frozen() const { return frozen_layers(*w, c); }
+  bool training() const { return c != config::inference; }
+  double flop_per_step() const { return flop_per_sample(*w, c) * double(batch); }
+};
+
+// ---------------------------------------------------------------------------------------------
+// Hyperparameters: Keras's Adam defaults, learning rate 0.001. Keras's update is
+//   alpha = lr·sqrt(1 - beta_2^t) / (1 - beta_1^t);  w -= alpha·m / (sqrt(v) + epsilon)
+// (epsilon added after the bias correction, the "epsilon hat" of the Adam paper).
+
+struct adam_hyper {
+  static constexpr float learning_rate = 0.001f;
+  static constexpr float beta_1 = 0.9f;
+  static constexpr float beta_2 = 0.999f;
+  static constexpr float epsilon = 1e-7f;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic data, the same generator as bench/training_step.cpp: inputs in [-0.5, 0.5),
+// row r labelled (7r + 3) mod 10.
+
+template <class T>
+void fill_inputs(T* x, std::size_t rows, std::size_t cols) {  // row-major rows × cols
+  std::uint32_t state = 0x9e3779b9u;
+  for (std::size_t i = 0; i < rows * cols; ++i) {
+    state = state * 1664525u + 1013904223u;  // LCG, upper 24 bits as the fraction
+    x[i] = T(float(state >> 8) / float(1u << 24) - 0.5f);
+  }
+}
+
+constexpr std::size_t label(std::size_t row) { return (row * 7 + 3) % classes; }
+
+template <class T>
+void fill_one_hot(T* y, std::size_t rows) {  // row-major rows × classes
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = 0; j < classes; ++j) y[r * classes + j] = T(j == label(r) ? 1 : 0);
+}
+
+// Glorot-uniform weights (Keras's default initializer), `count` = fan_in·fan_out values.
+template <class T>
+void glorot_uniform(T* w, std::size_t fan_in, std::size_t fan_out, std::uint32_t seed) {
+  const float limit = float(std::sqrt(6.0 / double(fan_in + fan_out)));
+  std::uint32_t state = seed * 2654435761u + 12345u;
+  for (std::size_t i = 0; i < fan_in * fan_out; ++i) {
+    state = state * 1664525u + 1013904223u;
+    w[i] = T((float(state >> 8) / float(1u << 24) * 2.f - 1.f) * limit);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Threads: FROST_BENCH_THREADS (default 1).
+
+inline int threads() {
+  static const int n = [] {
+    const char* s = std::getenv("FROST_BENCH_THREADS");
+    if (s == nullptr || *s == '\0') return 1;
+    char* end = nullptr;
+    const long v = std::strtol(s, &end, 10);
+    if (*end != '\0' || v < 1 || v > 1024) {
+      std::fprintf(stderr, "FROST_BENCH_THREADS=\"%s\" is not a thread count (1 to 1024)\n", s);
+      std::exit(2);
+    }
+    return int(v);
+  }();
+  return n;
+}
+
+// Sets OpenBLAS's thread count if OpenBLAS is loaded in this process (libdlib and libtorch call
+// it for their matrix products on Debian). Returns whether it was.
+inline bool set_openblas_threads_if_loaded(int n) {
+  using setter = void (*)(int);
+  void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+  if (sym == nullptr) return false;
+  reinterpret_cast<setter>(sym)(n);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration and main().
+
+inline constexpr double default_min_time = 0.2;  // seconds per benchmark, as frost's own
+
+inline void set_counters(benchmark::State& state, const bench_case& bc) {
+  state.counters["samples"] = benchmark::Counter(double(bc.batch), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["FLOP"] = benchmark::Counter(bc.flop_per_step(), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Registers fn(state, bench_case) under every name "<W>/b<batch>/<config>". With more than one
+// thread, timing and rates use wall-clock time (Google Benchmark then appends "/real_time" to
+// the names): the default per-thread CPU time would miss the library's worker threads.
+template <class Fn>
+void register_all(Fn fn) {
+  for (const workload& w : workloads) {
+    for (std::size_t b = 0; b < w.batch_count; ++b) {
+      for (config c : configs) {
+        const bench_case bc{&w, w.batches[b], c};
+        auto* bm = benchmark::RegisterBenchmark(bc.name().c_str(), [fn, bc](benchmark::State& state) {
+          fn(state, bc);
+          if (!state.error_occurred()) set_counters(state, bc);
+        });
+        bm->Unit(benchmark::kMicrosecond);
+        if (threads() > 1) bm->UseRealTime();
+      }
+    }
+  }
+}
+
+// Runs the registered benchmarks. The minimum time defaults to default_min_time through the
+// --benchmark_min_time flag, so that names carry no "/min_time:" suffix and a later
+// --benchmark_min_time on the command line overrides it.
+inline int run(int argc, char** argv, const char* peer, const std::string& library) {
+  benchmark::AddCustomContext("peer", peer);
+  benchmark::AddCustomContext("library", library);
+  benchmark::AddCustomContext("threads", std::to_string(threads()));
+  benchmark::AddCustomContext("flop_counting",
+                              "2*M*K*N per needed GEMM: forward all layers, dW trainable layers, "
+                              "dX layers with a trainable layer below");
+
+  static char min_time_flag[64];
+  std::snprintf(min_time_flag, sizeof min_time_flag, "--benchmark_min_time=%g", default_min_time);
+  std::vector<char*> args;
+  args.push_back(argv[0]);
+  args.push_back(min_time_flag);
+  for (int i = 1; i < argc; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  int n = argc + 1;
+
+  benchmark::Initialize(&n, args.data());
+  if (benchmark::ReportUnrecognizedArguments(n, args.data())) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
+}  // namespace frost_peers
