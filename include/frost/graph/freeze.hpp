@@ -77,6 +77,16 @@ using frozen_model_t = typename detail::retyped<true, Model, I...>::type;
 template <class Model, std::size_t... I>
 using unfrozen_model_t = typename detail::retyped<false, Model, I...>::type;
 
+namespace detail {
+// The model retyped to `To`, each layer block moved once; `model` is left empty.
+template <class To, class From>
+To retype(From&& model) {
+  To result = move_parameters<To>(model);
+  [[maybe_unused]] std::remove_cvref_t<From> released = std::move(model);  // the old arenas are freed here
+  return result;
+}
+}  // namespace detail
+
 /// Freezes layers `I...` (indices as in Keras `model.layers`). The weights are kept: each layer
 /// block moves once into the frozen arena of the new model; `model` is left empty.
 /// ```cpp
@@ -85,11 +95,7 @@ using unfrozen_model_t = typename detail::retyped<false, Model, I...>::type;
 template <std::size_t... I, class T, class In, class... Ls>
 auto freeze(basic_sequential<T, In, Ls...>&& model) {
   static_assert(detail::check_indices<sizeof...(Ls), I...>());
-  using from = basic_sequential<T, In, Ls...>;
-  using to = frozen_model_t<from, I...>;
-  to result = detail::move_parameters<to>(model);
-  [[maybe_unused]] from released = std::move(model);  // the old arenas are freed here
-  return result;
+  return detail::retype<frozen_model_t<basic_sequential<T, In, Ls...>, I...>>(std::move(model));
 }
 
 /// Makes layers `I...` trainable again: the inverse of `freeze`.
@@ -99,11 +105,7 @@ auto freeze(basic_sequential<T, In, Ls...>&& model) {
 template <std::size_t... I, class T, class In, class... Ls>
 auto unfreeze(basic_sequential<T, In, Ls...>&& model) {
   static_assert(detail::check_indices<sizeof...(Ls), I...>());
-  using from = basic_sequential<T, In, Ls...>;
-  using to = unfrozen_model_t<from, I...>;
-  to result = detail::move_parameters<to>(model);
-  [[maybe_unused]] from released = std::move(model);  // the old arenas are freed here
-  return result;
+  return detail::retype<unfrozen_model_t<basic_sequential<T, In, Ls...>, I...>>(std::move(model));
 }
 
 // Freezing takes the model by value: pass std::move(model). A copy would silently leave the
