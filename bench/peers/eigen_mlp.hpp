@@ -16,8 +16,8 @@
 //
 // Every buffer is allocated in the constructor; step(), forward() and the rest only write into
 // them. (Eigen's GEMM itself takes its packing buffers from the stack up to
-// EIGEN_STACK_ALLOCATION_LIMIT, 128 KiB by default, and from the heap above that, so the large
-// workloads' products allocate inside Eigen.)
+// EIGEN_STACK_ALLOCATION_LIMIT, 128 KiB by default, and from the heap above that: W1's products
+// allocate nothing, W2's and W3's allocate inside Eigen's GEMM.)
 
 #pragma once
 
