@@ -1,10 +1,10 @@
 #pragma once
 /// \file
 /// The three matrix products a dense layer needs, with compile-time K (inputs) and N (units)
-/// and a run-time M (the batch), all row-major, none materialising a transpose:
+/// and a run-time M (the batch), all row-major, none materialising a whole transposed matrix:
 ///   gemm_forward:  Y  = X·W (+ bias)      X: M×K, W: K×N, Y: M×N
 ///   gemm_weight:   dW = Xᵀ·dZ, db = Σ dZ  (the weight gradient, overwritten)
-///   gemm_input:    dX = dZ·Wᵀ             (the input gradient, overwritten)
+///   gemm_input:    dX = dZ·Wᵀ             (the input gradient, overwritten; Wᵀ packed in blocks)
 /// Each is cache-blocked (a panel of W stays in L2 while the batch streams past it) and
 /// register-blocked (a tile of accumulators lives in vector registers; see simd.hpp). Columns
 /// that do not fill a whole vector use half- and quarter-width vectors before scalars, so a
@@ -17,7 +17,7 @@
 
 namespace frost::kernels {
 
-using namespace frost::simd;  // vec_t, load, store, broadcast, hsum, simd_bytes
+using namespace frost::simd;  // vec_t, load, store, broadcast, simd_bytes
 
 namespace detail {
 
@@ -79,13 +79,20 @@ inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ld
   }
 }
 
+// R rows of Y[:, j0 .. j0 + nb) += X(R×kb)·W(kb×·), W and Y with leading dimensions ldw, ldy.
+template <std::size_t R, class T>
+inline void tile_rows(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, std::size_t j0,
+                      std::size_t nb, T* y, std::size_t ldy, const T* bias, bool accumulate) noexcept {
+  const std::size_t end = j0 + nb;
+  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
+    forward_tile<R, B, VN>(x, ldx, w + j, ldw, kb, y + j, ldy, bias ? bias + j : nullptr, accumulate, end - j);
+  });
+}
+
 template <std::size_t R, std::size_t N, class T>
 inline void forward_rows(const T* x, std::size_t ldx, const T* w, std::size_t kb, std::size_t j0, std::size_t nb,
                          T* y, const T* bias, bool accumulate) noexcept {
-  const std::size_t end = j0 + nb;
-  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
-    forward_tile<R, B, VN>(x, ldx, w + j, N, kb, y + j, N, bias ? bias + j : nullptr, accumulate, end - j);
-  });
+  tile_rows<R>(x, ldx, w, N, kb, j0, nb, y, N, bias, accumulate);
 }
 
 }  // namespace detail
@@ -162,63 +169,28 @@ void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db) noexcept 
   }
 }
 
-namespace detail {
-
-// Σ_j over [J0, J0 + VN·lanes) of dz[r][j]·w[c][j] for an R×C tile, in vectors of B bytes,
-// added to s. J0 and the chunk are compile-time: the unit count N is.
-template <std::size_t R, std::size_t C, std::size_t B, std::size_t J0, std::size_t J1, std::size_t N, class T>
-inline void input_dots(const T* dz, const T* w, T (&s)[R][C]) noexcept {
-  using V = vec_t<T, B>;
-  constexpr std::size_t L = B / sizeof(T);
-  V acc[R][C] = {};
-  for (std::size_t j = J0; j < J1; j += L) {
-    V wv[C];
-    for (std::size_t c = 0; c < C; ++c) wv[c] = load<T, B>(w + c * N + j);
-    for (std::size_t r = 0; r < R; ++r) {
-      const V dv = load<T, B>(dz + r * N + j);
-      for (std::size_t c = 0; c < C; ++c) acc[r][c] += dv * wv[c];
-    }
-  }
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t c = 0; c < C; ++c) s[r][c] += hsum<T, B>(acc[r][c]);
-}
-
-// dX tile: R rows × C inputs, each a dot product over the N units, vectorized over N.
-template <std::size_t R, std::size_t C, std::size_t K, std::size_t N, class T>
-inline void input_tile(const T* dz, const T* w, T* dx) noexcept {
-  constexpr std::size_t L = native<T>::width;
-  constexpr std::size_t full = N / L * L;
-  constexpr std::size_t half = simd_bytes >= 32 && N - full >= L / 2 ? full + L / 2 : full;
-  constexpr std::size_t quarter = simd_bytes >= 64 && N - half >= L / 4 ? half + L / 4 : half;
-  T s[R][C] = {};
-  if constexpr (full > 0) input_dots<R, C, simd_bytes, 0, full, N>(dz, w, s);
-  if constexpr (half > full) input_dots<R, C, simd_bytes / 2, full, half, N>(dz, w, s);
-  if constexpr (quarter > half) input_dots<R, C, simd_bytes / 4, half, quarter, N>(dz, w, s);
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t c = 0; c < C; ++c) {
-      for (std::size_t j = quarter; j < N; ++j) s[r][c] += dz[r * N + j] * w[c * N + j];
-      dx[r * K + c] = s[r][c];
-    }
-}
-
-template <std::size_t R, std::size_t K, std::size_t N, class T>
-inline void input_rows(const T* dz, const T* w, T* dx, std::size_t k0, std::size_t kb) noexcept {
-  std::size_t k = k0;
-  for (; k + 2 <= k0 + kb; k += 2) input_tile<R, 2, K, N>(dz, w + k * N, dx + k);
-  for (; k < k0 + kb; ++k) input_tile<R, 1, K, N>(dz, w + k * N, dx + k);
-}
-
-}  // namespace detail
-
-/// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX.
+/// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX. Wᵀ is packed block by block (at most 128 × 64
+/// scalars, on the stack) so that the product runs on the same broadcast-and-FMA tiles as the
+/// forward product, instead of as dot products that end in horizontal sums.
 template <std::size_t K, std::size_t N, class T>
 void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
-  constexpr std::size_t KC = std::max<std::size_t>(2, std::min(K, detail::panel_bytes / sizeof(T) / N));
-  for (std::size_t kc = 0; kc < K; kc += KC) {
-    const std::size_t kb = std::min(KC, K - kc);
-    std::size_t i = 0;
-    for (; i + 4 <= m; i += 4) detail::input_rows<4, K, N>(dz + i * N, w, dx + i * K, kc, kb);
-    for (; i < m; ++i) detail::input_rows<1, K, N>(dz + i * N, w, dx + i * K, kc, kb);
+  constexpr std::size_t KB = std::min<std::size_t>(K, 64);   // columns of dX per block
+  constexpr std::size_t NB = std::min<std::size_t>(N, 128);  // units reduced per block
+  alignas(64) T packed[NB * KB];
+  for (std::size_t kc = 0; kc < K; kc += KB) {
+    const std::size_t kb = std::min(KB, K - kc);
+    for (std::size_t nc = 0; nc < N; nc += NB) {
+      const std::size_t nb = std::min(NB, N - nc);
+      for (std::size_t k = 0; k < kb; ++k)  // packed[j][k] = W[kc + k][nc + j]
+        for (std::size_t j = 0; j < nb; ++j) packed[j * kb + k] = w[(kc + k) * N + nc + j];
+      const bool acc = nc != 0;
+      const T* no_bias = nullptr;
+      std::size_t i = 0;
+      for (; i + 4 <= m; i += 4)
+        detail::tile_rows<4>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
+      for (; i < m; ++i)
+        detail::tile_rows<1>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
+    }
   }
 }
 
