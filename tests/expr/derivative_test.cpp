@@ -118,6 +118,7 @@ TEST_CASE("derivatives at ties follow TensorFlow's conventions", "[expr][derivat
   REQUIRE(expr::evaluate(d(leaky_relu, _x), b) == 0.2);      // tf.nn.leaky_relu: alpha at 0
   REQUIRE(expr::evaluate(d(abs(_x), _x), b) == 0.0);         // sign(0) = 0
   REQUIRE(expr::evaluate(d(max(_x, 0_c), _x), b) == 1.0);    // tf.maximum: to the first argument at ties
+  REQUIRE(expr::evaluate(d(softplus, _x), b) == 0.5);         // smooth: sigmoid(0)
   b.x = 3.0;                                                  // hard_sigmoid's upper bound: relu6 gives 0
   REQUIRE(expr::evaluate(d(hard_sigmoid, _x), b) == 0.0);
   b.x = 2.9;

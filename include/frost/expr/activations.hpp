@@ -27,7 +27,7 @@ enum class backward_reads { nothing, output };
 
 /// The built-in activations' types: hand-specialized loops. Use them through the objects
 /// `frost::relu`, `frost::sigmoid`, ... (`dense<64, relu>`). Calling one on an expression gives its
-/// expression form: `relu(_x)` is `max(_x, 0_c)`.
+/// expression form: `relu(_x)` is `where(_x > 0_c, _x, 0_c)`.
 namespace activations {
 
 /// f(z) = z. Keras `"linear"`. Backward keeps nothing.
@@ -163,8 +163,9 @@ concept activation_function = builtin_activation<A> || expr::expression<A>;
 inline constexpr auto swish = _x * sigmoid(_x);
 /// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Keras `gelu(x, approximate=True)`.
 inline constexpr auto gelu = 0.5_c * _x * (1_c + tanh(c<0.7978845608028654> * (_x + 0.044715_c * pow<3>(_x))));
-/// log(1 + eˣ), written max(x, 0) + log1p(e^−|x|) so that it never overflows. Keras `"softplus"`.
-inline constexpr auto softplus = max(_x, 0_c) + log1p(exp(-abs(_x)));
+/// log(1 + eˣ), written so that it never overflows and its derivative is exact everywhere,
+/// 0.5 at 0 included: x + log1p(e^−x) for x > 0, log1p(eˣ) otherwise. Keras `"softplus"`.
+inline constexpr auto softplus = where(_x > 0_c, _x + log1p(exp(-_x)), log1p(exp(_x)));
 /// x if x > 0, else α(eˣ − 1). Keras `elu(x, alpha=1.0)`; `elu_with<α>` for another α.
 template <double Alpha>
 inline constexpr auto elu_with = where(_x > 0_c, _x, c<Alpha> * (exp(_x) - 1_c));
