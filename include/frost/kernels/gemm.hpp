@@ -110,6 +110,10 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y) no
       const bool acc = kc != 0;
       const T* wp = w + kc * N;
       std::size_t i = 0;
+      // With 32 vector registers (AVX-512), 8 rows × 2 vectors: 16 accumulators, 2 loads of W and
+      // 8 broadcasts per 16 FMAs.
+      if constexpr (simd_bytes == 64)
+        for (; i + 8 <= m; i += 8) detail::forward_rows<8, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
       for (; i + 4 <= m; i += 4) detail::forward_rows<4, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
       for (; i < m; ++i) detail::forward_rows<1, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
     }
@@ -158,8 +162,11 @@ inline void weight_rows(const T* x, const T* dz, std::size_t m, T* dw) noexcept 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
 template <std::size_t K, std::size_t N, class T>
 void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db) noexcept {
-  constexpr std::size_t K4 = K / 4 * 4;
-  for (std::size_t k = 0; k < K4; k += 4) detail::weight_rows<4, K, N>(x + k, dz, m, dw + k * N);
+  // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
+  constexpr std::size_t K8 = simd_bytes == 64 ? K / 8 * 8 : 0;
+  for (std::size_t k = 0; k < K8; k += 8) detail::weight_rows<8, K, N>(x + k, dz, m, dw + k * N);
+  constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
+  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, K, N>(x + k, dz, m, dw + k * N);
   if constexpr (K4 != K)
     for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, K, N>(x + k, dz, m, dw + k * N);
   if (db != nullptr) {
@@ -186,6 +193,9 @@ void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
       const bool acc = nc != 0;
       const T* no_bias = nullptr;
       std::size_t i = 0;
+      if constexpr (simd_bytes == 64)
+        for (; i + 8 <= m; i += 8)
+          detail::tile_rows<8>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
       for (; i + 4 <= m; i += 4)
         detail::tile_rows<4>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
       for (; i < m; ++i)
