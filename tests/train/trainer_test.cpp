@@ -29,6 +29,7 @@ TEST_CASE("trainer::step equals value_and_grad followed by apply_gradients, bit 
     opt.apply_gradients(b, g);
     REQUIRE(std::memcmp(&la, &lb, sizeof la) == 0);
     REQUIRE(frost_test::same_bytes(a.trainable_parameters(), b.trainable_parameters()));
+    REQUIRE(frost_test::same_bytes(tr.last_gradients().values(), g.values()));  // the step's gradients
   }
   REQUIRE(tr.get_optimizer().iterations() == 5);
 }

@@ -95,9 +95,4 @@ class matrix {
   aligned_buffer<T> data_;
 };
 
-template <class M>
-inline constexpr bool is_matrix_v = false;
-template <class T, std::size_t... D>
-inline constexpr bool is_matrix_v<matrix<T, D...>> = true;
-
 }  // namespace frost

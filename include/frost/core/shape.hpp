@@ -28,9 +28,4 @@ template <std::size_t Rank>
 struct any_of_rank {};
 struct any_shape {};
 
-template <class S>
-inline constexpr bool is_shape_v = false;
-template <std::size_t... D>
-inline constexpr bool is_shape_v<shape<D...>> = true;
-
 }  // namespace frost

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// `native<T>`: the widest native vector of `T` the compiler targets, as a GNU vector type
-/// (g++ and clang), with unaligned load/store and a horizontal sum. Width follows the target
+/// (g++ and clang), with unaligned load/store,
+/// lane-wise select, map and sqrt. Width follows the target
 /// flags: 64 bytes with AVX-512, 32 with AVX, 16 otherwise (SSE2 on x86-64, NEON on arm64).
 
 #include <cmath>
@@ -81,13 +82,6 @@ inline void store(T* p, vec_t<T, Bytes> v) noexcept {
 template <class T, std::size_t Bytes = simd_bytes>
 inline vec_t<T, Bytes> broadcast(T s) noexcept {
   return vec_t<T, Bytes>{} + s;
-}
-
-template <class T, std::size_t Bytes>
-inline T hsum(vec_t<T, Bytes> v) noexcept {
-  T s{};
-  for (std::size_t l = 0; l < Bytes / sizeof(T); ++l) s += v[l];
-  return s;
 }
 
 /// Lane-wise square root, correctly rounded like std::sqrt (so vector and scalar code agree bit

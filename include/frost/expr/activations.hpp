@@ -210,7 +210,6 @@ template <builtin_activation A>
 struct activation_traits<A> {
   static constexpr bool reads_input = false;
   static constexpr bool reads_output = A::reads == backward_reads::output;
-  static constexpr bool elementwise = !std::is_same_v<A, activations::softmax>;
   template <std::size_t N, class T>
   static void forward(const T* z, T* y, std::size_t rows) noexcept {
     if (y != z) std::copy(z, z + rows * N, y);
@@ -241,7 +240,6 @@ struct activation_traits<E> {
                                         expr::zero>;
   static constexpr bool reads_input = expr::uses_v<derivative, expr::placeholder<0>>;
   static constexpr bool reads_output = expr::uses_v<derivative, expr::placeholder<3>>;
-  static constexpr bool elementwise = true;
 
   // One fused loop each, over whole vectors and then a scalar tail: the expression tree inlines
   // into the loop body.

@@ -17,9 +17,6 @@
 
 namespace frost::detail {
 
-template <class Model>
-inline constexpr std::size_t node_count_v = Model::layer_count;
-
 /// Scalars of workspace per sample for training (kept outputs and two slots).
 template <class Model>
 inline constexpr std::size_t training_workspace_v = Model::plan.workspace_per_sample;

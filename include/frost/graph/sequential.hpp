@@ -283,9 +283,4 @@ class basic_sequential {
 template <class In, class... Ls>
 using sequential = basic_sequential<float, In, Ls...>;
 
-template <class M>
-inline constexpr bool is_sequential_v = false;
-template <class T, class In, class... Ls>
-inline constexpr bool is_sequential_v<basic_sequential<T, In, Ls...>> = true;
-
 }  // namespace frost
