@@ -78,3 +78,97 @@ TEST_CASE("gemm forward blocks K and N past one panel without changing the resul
   // 300 × 260 floats exceed one 256 KiB panel: the K loop accumulates across panels.
   check_products<300, 260, float>(5);
 }
+
+namespace {
+
+// An epilogue and a prologue that are not the identity: f(z) = z·|z| + 1/2, and
+// g ↦ g·(z + 2y), reading both z and y.
+struct square_ish {
+  template <class V>
+  V operator()(V v) const noexcept {
+    return v * (v < V{} ? -v : v) + V{} + 0.5;
+  }
+};
+struct reads_both {
+  static constexpr bool reads_input = true;
+  static constexpr bool reads_output = true;
+  template <class V>
+  V operator()(V g, V z, V y) const noexcept {
+    return g * (z + y + y);
+  }
+};
+
+// The forward epilogue stores z (the sums) and f(z); the weight product's prologue turns g into
+// dZ in place and reduces db from it, on every tile and tail the shapes produce.
+template <std::size_t K, std::size_t N, class T>
+void check_fused(std::size_t m) {
+  std::vector<T> x(m * K), w(K * N), b(N), g(m * N);
+  frost_test::fill_uniform(x, 5 + m);
+  frost_test::fill_uniform(w, 6 + K);
+  frost_test::fill_uniform(b, 7 + N);
+  frost_test::fill_uniform(g, 8 + m * N);
+  const double tol = sizeof(T) == 4 ? 2e-5 : 1e-12;
+
+  std::vector<T> y(m * N, T(9)), z(m * N, T(9));
+  frost::kernels::gemm_forward<K, N>(x.data(), m, w.data(), b.data(), y.data(), z.data(), square_ish{});
+  std::vector<T> y_only(m * N, T(9));
+  frost::kernels::gemm_forward<K, N>(x.data(), m, w.data(), b.data(), y_only.data(), static_cast<T*>(nullptr),
+                                     square_ish{});
+  for (std::size_t i = 0; i < m * N; ++i) {
+    const std::size_t r = i / N, j = i % N;
+    double s = b[j];
+    for (std::size_t k = 0; k < K; ++k) s += double(x[r * K + k]) * w[k * N + j];
+    REQUIRE(frost_test::close(z[i], s, tol * K));
+    REQUIRE(y[i] == square_ish{}(z[i]));  // f applied to exactly the stored sums
+    REQUIRE(y_only[i] == y[i]);           // the same without keeping z
+  }
+
+  std::vector<T> dz(g), dw(K * N, T(9)), db(N, T(9));
+  frost::kernels::gemm_weight<K, N>(x.data(), dz.data(), m, dw.data(), db.data(), reads_both{},
+                                    static_cast<const T*>(y.data()), static_cast<const T*>(z.data()));
+  for (std::size_t i = 0; i < m * N; ++i) REQUIRE(dz[i] == reads_both{}(g[i], z[i], y[i]));
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (std::size_t i = 0; i < m; ++i) s += double(x[i * K + k]) * dz[i * N + j];
+      REQUIRE(frost_test::close(dw[k * N + j], s, tol * m * 4));
+    }
+  for (std::size_t j = 0; j < N; ++j) {
+    double s = 0;
+    for (std::size_t i = 0; i < m; ++i) s += dz[i * N + j];
+    REQUIRE(frost_test::close(db[j], s, tol * m * 4));
+  }
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("gemm epilogue applies f to each tile and prologue applies f' while loading dZ",
+                   "[kernels][gemm]", float, double) {
+  const std::size_t m = GENERATE(1u, 3u, 9u, 17u);
+  CAPTURE(m);
+  check_fused<1, 1, TestType>(m);
+  check_fused<3, 2, TestType>(m);
+  check_fused<9, 10, TestType>(m);
+  check_fused<17, 6, TestType>(m);
+  check_fused<20, 40, TestType>(m);
+  check_fused<64, 33, TestType>(m);
+}
+
+TEST_CASE("gemm epilogue runs once, after the last panel of K", "[kernels][gemm]") {
+  // 300 × 260 floats exceed one 256 KiB panel: f must see the whole sum, not a panel's.
+  check_fused<300, 260, float>(3);
+}
+
+TEMPLATE_TEST_CASE("load_n and store_n touch exactly the first n lanes", "[kernels][simd]", float, double) {
+  using namespace frost::simd;
+  constexpr std::size_t L = native<TestType>::width;
+  TestType src[L], dst[L + 1];
+  for (std::size_t n = 1; n <= L; ++n) {
+    for (std::size_t l = 0; l < L; ++l) src[l] = TestType(l + 1);
+    for (auto& d : dst) d = TestType(-1);
+    const auto v = load_n<TestType, simd_bytes>(src, n);
+    for (std::size_t l = 0; l < L; ++l) REQUIRE(v[l] == (l < n ? TestType(l + 1) : TestType(0)));
+    store_n<TestType, simd_bytes>(dst, v, n);
+    for (std::size_t l = 0; l <= L; ++l) REQUIRE(dst[l] == (l < n ? TestType(l + 1) : TestType(-1)));
+  }
+}

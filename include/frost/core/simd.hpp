@@ -79,6 +79,98 @@ inline void store(T* p, vec_t<T, Bytes> v) noexcept {
   std::memcpy(p, &v, sizeof v);
 }
 
+namespace detail {
+// All bits set in the first lanes, clear in the rest: loading a lane mask at `mask_table + 8 - n`
+// (32-bit lanes) or `mask_table64 + 4 - n` (64-bit lanes) sets exactly the first n lanes.
+alignas(64) inline constexpr int mask_table[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+alignas(64) inline constexpr long long mask_table64[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+#if defined(__AVX__)
+// The mask AVX's maskload and maskstore take for the first n lanes of a `Bytes`-byte vector of T.
+template <class T, std::size_t Bytes>
+inline auto first_lanes(std::size_t n) noexcept {
+  const void* at = sizeof(T) == 4 ? static_cast<const void*>(mask_table + 8 - n)
+                                  : static_cast<const void*>(mask_table64 + 4 - n);
+  if constexpr (Bytes == 32) return _mm256_loadu_si256(static_cast<const __m256i*>(at));
+  else return _mm_loadu_si128(static_cast<const __m128i*>(at));
+}
+#endif
+}  // namespace detail
+
+/// The first `n` lanes from `p` (1 <= n <= lanes), the others zero; reads nothing past `p[n - 1]`.
+/// Masked loads where the target has them, else a copy through the stack.
+template <class T, std::size_t Bytes>
+inline vec_t<T, Bytes> load_n(const T* p, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (Bytes == 64) {
+    if constexpr (sizeof(T) == 4) return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p);
+    else return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p);
+  }
+#endif
+#if defined(__AVX512VL__)
+  if constexpr (Bytes == 32) {
+    if constexpr (sizeof(T) == 4) return _mm256_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1), p);
+    else return _mm256_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p);
+  }
+  if constexpr (Bytes == 16) {
+    if constexpr (sizeof(T) == 4) return _mm_maskz_loadu_ps(static_cast<__mmask8>((1u << n) - 1), p);
+    else return _mm_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p);
+  }
+#elif defined(__AVX__)
+  if constexpr (Bytes == 32) {
+    const __m256i m = detail::first_lanes<T, 32>(n);
+    if constexpr (sizeof(T) == 4) return _mm256_maskload_ps(p, m);
+    else return _mm256_maskload_pd(p, m);
+  }
+  if constexpr (Bytes == 16) {
+    const __m128i m = detail::first_lanes<T, 16>(n);
+    if constexpr (sizeof(T) == 4) return _mm_maskload_ps(p, m);
+    else return _mm_maskload_pd(p, m);
+  }
+#endif
+  vec_t<T, Bytes> v{};
+  std::memcpy(&v, p, n * sizeof(T));
+  return v;
+}
+
+/// Stores the first `n` lanes of `v` at `p` (1 <= n <= lanes); writes nothing past `p[n - 1]`.
+template <class T, std::size_t Bytes>
+inline void store_n(T* p, vec_t<T, Bytes> v, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (Bytes == 64) {
+    if constexpr (sizeof(T) == 4) _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v);
+    else _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1), v);
+    return;
+  }
+#endif
+#if defined(__AVX512VL__)
+  if constexpr (Bytes == 32) {
+    if constexpr (sizeof(T) == 4) _mm256_mask_storeu_ps(p, static_cast<__mmask8>((1u << n) - 1), v);
+    else _mm256_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1), v);
+    return;
+  }
+  if constexpr (Bytes == 16) {
+    if constexpr (sizeof(T) == 4) _mm_mask_storeu_ps(p, static_cast<__mmask8>((1u << n) - 1), v);
+    else _mm_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1), v);
+    return;
+  }
+#elif defined(__AVX__)
+  if constexpr (Bytes == 32) {
+    const __m256i m = detail::first_lanes<T, 32>(n);
+    if constexpr (sizeof(T) == 4) _mm256_maskstore_ps(p, m, v);
+    else _mm256_maskstore_pd(p, m, v);
+    return;
+  }
+  if constexpr (Bytes == 16) {
+    const __m128i m = detail::first_lanes<T, 16>(n);
+    if constexpr (sizeof(T) == 4) _mm_maskstore_ps(p, m, v);
+    else _mm_maskstore_pd(p, m, v);
+    return;
+  }
+#endif
+  std::memcpy(p, &v, n * sizeof(T));
+}
+
 template <class T, std::size_t Bytes = simd_bytes>
 inline vec_t<T, Bytes> broadcast(T s) noexcept {
   return vec_t<T, Bytes>{} + s;

@@ -30,11 +30,36 @@ enum class backward_reads { nothing, output };
 /// expression form: `relu(_x)` is `where(_x > 0_c, _x, 0_c)`.
 namespace activations {
 
+// The loops of an elementwise built-in `A`, over whole vectors and then a scalar tail:
+// z ← A::apply(z), and g ← A::derivative(g, y).
+template <class A, class T>
+void elementwise_forward(T* z, std::size_t n) noexcept {
+  simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+    using L = simd::lanes<T, B>;
+    L::store(z + i, A::apply(L::load(z + i)));
+  });
+}
+template <class A, class T>
+void elementwise_backward(const T* y, T* g, std::size_t n) noexcept {
+  simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+    using L = simd::lanes<T, B>;
+    L::store(g + i, A::derivative(L::load(g + i), L::load(y + i)));
+  });
+}
+
 /// f(z) = z. Keras `"linear"`. Backward keeps nothing.
 struct linear {
   static constexpr std::string_view name = "linear";
   static constexpr backward_reads reads = backward_reads::nothing;
   static constexpr bool outputs_probabilities = false;
+  template <class V>
+  static V apply(V z) noexcept {
+    return z;
+  }
+  template <class V>
+  static V derivative(V g, V) noexcept {
+    return g;
+  }
   template <std::size_t N, class T>
   static void forward(T*, std::size_t) noexcept {}
   template <std::size_t N, class T>
@@ -50,13 +75,21 @@ struct relu {
   static constexpr std::string_view name = "relu";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = false;
+  template <class V>
+  static V apply(V z) noexcept {
+    return simd::select(z > simd::splat<V>(0), z, simd::splat<V>(0));
+  }
+  template <class V>
+  static V derivative(V g, V y) noexcept {
+    return simd::select(y > simd::splat<V>(0), g, simd::splat<V>(0));
+  }
   template <std::size_t N, class T>
   static void forward(T* z, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) z[i] = z[i] > T{} ? z[i] : T{};
+    elementwise_forward<relu>(z, rows * N);
   }
   template <std::size_t N, class T>
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) g[i] = y[i] > T{} ? g[i] : T{};
+    elementwise_backward<relu>(y, g, rows * N);
   }
   // where(a > 0, a, 0) rather than max(a, 0): the derivative is then 0 at 0, as the built-in's
   // and TensorFlow's relu gradient is.
@@ -71,13 +104,21 @@ struct sigmoid {
   static constexpr std::string_view name = "sigmoid";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = true;
+  template <class V>
+  static V apply(V z) noexcept {
+    return simd::splat<V>(1) / (simd::splat<V>(1) + simd::map(-z, [](simd::element_t<V> v) { return std::exp(v); }));
+  }
+  template <class V>
+  static V derivative(V g, V y) noexcept {
+    return g * (y * (simd::splat<V>(1) - y));
+  }
   template <std::size_t N, class T>
   static void forward(T* z, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) z[i] = T{1} / (T{1} + std::exp(-z[i]));
+    elementwise_forward<sigmoid>(z, rows * N);
   }
   template <std::size_t N, class T>
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) g[i] *= y[i] * (T{1} - y[i]);
+    elementwise_backward<sigmoid>(y, g, rows * N);
   }
   template <expr::expression A>
   constexpr auto operator()(A) const noexcept {
@@ -90,13 +131,21 @@ struct tanh {
   static constexpr std::string_view name = "tanh";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = false;
+  template <class V>
+  static V apply(V z) noexcept {
+    return simd::map(z, [](simd::element_t<V> v) { return std::tanh(v); });
+  }
+  template <class V>
+  static V derivative(V g, V y) noexcept {
+    return g * (simd::splat<V>(1) - y * y);
+  }
   template <std::size_t N, class T>
   static void forward(T* z, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) z[i] = std::tanh(z[i]);
+    elementwise_forward<tanh>(z, rows * N);
   }
   template <std::size_t N, class T>
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
-    for (std::size_t i = 0; i < rows * N; ++i) g[i] *= T{1} - y[i] * y[i];
+    elementwise_backward<tanh>(y, g, rows * N);
   }
   template <expr::expression A>
   constexpr auto operator()(A a) const noexcept {
@@ -210,6 +259,25 @@ template <builtin_activation A>
 struct activation_traits<A> {
   static constexpr bool reads_input = false;
   static constexpr bool reads_output = A::reads == backward_reads::output;
+  /// Does f act on each value alone (all but softmax)? Then `function` and `derivative_function`
+  /// run inside the GEMM kernels, on register tiles.
+  static constexpr bool elementwise = requires(float v) { A::apply(v); };
+  /// f on a vector or scalar: the forward epilogue.
+  struct function {
+    template <class V>
+    V operator()(V z) const noexcept {
+      return A::apply(z);
+    }
+  };
+  /// (g, z, y) ↦ g·f'(z), reading y only: the weight-gradient prologue.
+  struct derivative_function {
+    static constexpr bool reads_input = false;
+    static constexpr bool reads_output = activation_traits::reads_output;
+    template <class V>
+    V operator()(V g, V, V y) const noexcept {
+      return A::derivative(g, y);
+    }
+  };
   template <std::size_t N, class T>
   static void forward(const T* z, T* y, std::size_t rows) noexcept {
     if (y != z) std::copy(z, z + rows * N, y);
@@ -240,6 +308,31 @@ struct activation_traits<E> {
                                         expr::zero>;
   static constexpr bool reads_input = expr::uses_v<derivative, expr::placeholder<0>>;
   static constexpr bool reads_output = expr::uses_v<derivative, expr::placeholder<3>>;
+  static constexpr bool elementwise = true;
+  /// f on a vector or scalar: the forward epilogue.
+  struct function {
+    template <class V>
+    V operator()(V z) const noexcept {
+      expr::bindings<V> b;
+      b.x = z;
+      return expr::evaluate(E{}, b);
+    }
+  };
+  /// (g, z, y) ↦ g·f'(z), with f' reading z and/or the output y: the weight-gradient prologue.
+  struct derivative_function {
+    static constexpr bool reads_input = activation_traits::reads_input;
+    static constexpr bool reads_output = activation_traits::reads_output;
+    template <class V>
+    V operator()(V g, V z, V y) const noexcept {
+      static_assert(activation_is_differentiable<E, simd::element_t<V>>,
+                    "frost: a gradient must flow through an activation that has no derivative (it uses floor, round, "
+                    "or a comparison as a value); freeze it below every trainable layer, or write it differently");
+      expr::bindings<V> b;
+      if constexpr (reads_input) b.x = z;
+      if constexpr (reads_output) b.y = y;
+      return g * expr::evaluate(derivative{}, b);
+    }
+  };
 
   // One fused loop each, over whole vectors and then a scalar tail: the expression tree inlines
   // into the loop body.

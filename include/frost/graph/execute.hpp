@@ -92,6 +92,12 @@ T* output_gradient(T* ws, std::size_t cap) noexcept {
   else return gradient_in<Model, last>(ws, cap);
 }
 
+/// Does layer `L` offer backward_activation and param_grad fused into one pass?
+template <class L, class In, class T>
+concept has_activation_and_param_grad = requires(const T* c, T* g, std::size_t n) {
+  L::template activation_and_param_grad<In>(c, c, c, g, n, g);
+};
+
 template <bool FusedLast, class Model, std::size_t I, class T>
 void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
   constexpr auto& p = Model::plan;
@@ -112,8 +118,13 @@ void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::siz
       static_assert(parent != model_input && p.needs_input_grad[I]);
       L::template backward_activation<In>(in, y, kept, g, gradient_in<Model, parent>(ws, cap), rows);
     } else {
-      if constexpr (!(FusedLast && is_last)) L::template backward_activation<In>(in, y, kept, g, g, rows);
-      if constexpr (p.needs_param_grad[I]) L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
+      constexpr bool apply_activation = !(FusedLast && is_last);
+      if constexpr (apply_activation && p.needs_param_grad[I] && has_activation_and_param_grad<L, In, T>) {
+        L::template activation_and_param_grad<In>(in, y, kept, g, rows, grads + p.trainable_offset[I]);  // one pass
+      } else {
+        if constexpr (apply_activation) L::template backward_activation<In>(in, y, kept, g, g, rows);
+        if constexpr (p.needs_param_grad[I]) L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
+      }
       if constexpr (p.needs_input_grad[I]) {
         static_assert(parent != model_input);
         L::template input_grad<In>(m.template parameter_block<I>(), g, rows, gradient_in<Model, parent>(ws, cap));

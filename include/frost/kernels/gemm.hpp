@@ -14,166 +14,220 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 namespace frost::kernels {
 
 using namespace frost::simd;  // vec_t, load, store, broadcast, simd_bytes
+
+/// The forward epilogue that applies nothing: Y = X·W + b.
+struct identity {
+  template <class V>
+  V operator()(V v) const noexcept {
+    return v;
+  }
+};
+
+/// The weight-gradient prologue that changes nothing: dZ is read as it is.
+struct no_prologue {
+  static constexpr bool reads_input = false;
+  static constexpr bool reads_output = false;
+  template <class V>
+  V operator()(V g, V, V) const noexcept {
+    return g;
+  }
+};
 
 namespace detail {
 
 // Panel sizes: a KC×NC block of W (≤ 256 KiB) is reused by every row of the batch.
 inline constexpr std::size_t panel_bytes = 256 * 1024;
 
-/// Covers columns [j, end) with chunks: two full vectors, one full vector, then (where the
-/// target's vectors are wider than 16 bytes) one half- and one quarter-width vector, then the
-/// scalar rest. Calls `tile.template operator()<Bytes, Vectors>(j)`; Bytes = 0 is the scalar rest.
+/// Covers columns [j, end) with chunks of vectors: two full vectors at a time, then one, then
+/// the rest (fewer lanes than a vector) as one partial vector of the narrowest width that holds
+/// it, loaded and stored with masks. Calls `tile.template operator()<Bytes, Vectors, Partial>(j)`.
 template <class T, class Tile>
 inline void column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
   constexpr std::size_t L = simd_bytes / sizeof(T);
-  for (; j + 2 * L <= end; j += 2 * L) tile.template operator()<simd_bytes, 2>(j);
-  for (; j + L <= end; j += L) tile.template operator()<simd_bytes, 1>(j);
-  if constexpr (simd_bytes >= 32) {
-    if (j + L / 2 <= end) {
-      tile.template operator()<simd_bytes / 2, 1>(j);
-      j += L / 2;
-    }
+  for (; j + 2 * L <= end; j += 2 * L) tile.template operator()<simd_bytes, 2, false>(j);
+  if (j + L <= end) {
+    tile.template operator()<simd_bytes, 1, false>(j);
+    j += L;
   }
+  const std::size_t rest = end - j;
+  if (rest == 0) return;
   if constexpr (simd_bytes >= 64) {
-    if (j + L / 4 <= end) {
-      tile.template operator()<simd_bytes / 4, 1>(j);
-      j += L / 4;
-    }
+    if (rest <= L / 4) return tile.template operator()<simd_bytes / 4, 1, true>(j);
   }
-  if (j < end) tile.template operator()<0, 0>(j);
+  if constexpr (simd_bytes >= 32) {
+    if (rest <= L / 2) return tile.template operator()<simd_bytes / 2, 1, true>(j);
+  }
+  tile.template operator()<simd_bytes, 1, true>(j);
 }
 
-// R rows × VN vectors of B bytes: Y += X(R×kb)·W(kb×cols). `init` (bias) seeds the tile when not
-// accumulating; null means zero. B = 0: the `nc` scalar columns.
-template <std::size_t R, std::size_t B, std::size_t VN, class T>
-inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* y,
-                         std::size_t ldy, const T* init, bool accumulate, std::size_t nc) noexcept {
-  if constexpr (B == 0) {
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t j = 0; j < nc; ++j) {
-        T s = accumulate ? y[r * ldy + j] : (init ? init[j] : T{});
-        for (std::size_t k = 0; k < kb; ++k) s += x[r * ldx + k] * w[k * ldw + j];
-        y[r * ldy + j] = s;
-      }
-  } else {
-    using V = vec_t<T, B>;
-    constexpr std::size_t L = B / sizeof(T);
-    V acc[R][VN];
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t v = 0; v < VN; ++v)
-        acc[r][v] = accumulate ? load<T, B>(y + r * ldy + v * L) : (init ? load<T, B>(init + v * L) : V{});
-    for (std::size_t k = 0; k < kb; ++k) {
-      V wv[VN];
-      for (std::size_t v = 0; v < VN; ++v) wv[v] = load<T, B>(w + k * ldw + v * L);
-      for (std::size_t r = 0; r < R; ++r) {
-        const V xb = broadcast<T, B>(x[r * ldx + k]);
-        for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
-      }
-    }
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t v = 0; v < VN; ++v) store<T, B>(y + r * ldy + v * L, acc[r][v]);
-  }
+// Loads and stores vector v of a chunk; the last vector of a partial chunk holds n lanes.
+template <class T, std::size_t B, bool Partial>
+inline vec_t<T, B> load_lanes(const T* p, std::size_t n) noexcept {
+  if constexpr (Partial) return load_n<T, B>(p, n);
+  else return load<T, B>(p);
+}
+template <class T, std::size_t B, bool Partial>
+inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
+  if constexpr (Partial) store_n<T, B>(p, v, n);
+  else store<T, B>(p, v);
 }
 
-// R rows of Y[:, j0 .. j0 + nb) += X(R×kb)·W(kb×·), W and Y with leading dimensions ldw, ldy.
-template <std::size_t R, class T>
+// R rows × VN vectors of B bytes of Y = X(R×kb)·W(kb×cols), seeded from `prev` (the sums of
+// earlier panels of K) or else from `init` (the bias) or else zero. The sums go to `raw` (unless
+// null) and, on the last panel of K, `f(sums)` to `act` (unless null). n: lanes of a partial chunk.
+template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, class F>
+inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* raw, T* act,
+                         std::size_t ldy, const T* init, const T* prev, std::size_t n, const F& f) noexcept {
+  using V = vec_t<T, B>;
+  constexpr std::size_t L = B / sizeof(T);
+  V acc[R][VN];
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < VN; ++v)
+      acc[r][v] = prev ? load_lanes<T, B, Partial>(prev + r * ldy + v * L, n)
+                             : (init ? load_lanes<T, B, Partial>(init + v * L, n) : V{});
+  for (std::size_t k = 0; k < kb; ++k) {
+    V wv[VN];
+    for (std::size_t v = 0; v < VN; ++v) wv[v] = load_lanes<T, B, Partial>(w + k * ldw + v * L, n);
+    for (std::size_t r = 0; r < R; ++r) {
+      const V xb = broadcast<T, B>(x[r * ldx + k]);
+      for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
+    }
+  }
+  if (raw != nullptr)
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(raw + r * ldy + v * L, acc[r][v], n);
+  if (act != nullptr)
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(act + r * ldy + v * L, f(acc[r][v]), n);
+}
+
+// R rows of columns [j0, j0 + nb) of X(R×kb)·W(kb×·): see forward_tile. W, Y: leading dimensions ldw, ldy.
+template <std::size_t R, class T, class F>
 inline void tile_rows(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, std::size_t j0,
-                      std::size_t nb, T* y, std::size_t ldy, const T* bias, bool accumulate) noexcept {
+                      std::size_t nb, T* raw, T* act, std::size_t ldy, const T* bias, const T* prev,
+                      const F& f) noexcept {
   const std::size_t end = j0 + nb;
-  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
-    forward_tile<R, B, VN>(x, ldx, w + j, ldw, kb, y + j, ldy, bias ? bias + j : nullptr, accumulate, end - j);
+  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+    forward_tile<R, B, VN, Partial>(x, ldx, w + j, ldw, kb, raw ? raw + j : nullptr, act ? act + j : nullptr, ldy,
+                                    bias ? bias + j : nullptr, prev ? prev + j : nullptr, end - j, f);
   });
-}
-
-template <std::size_t R, std::size_t N, class T>
-inline void forward_rows(const T* x, std::size_t ldx, const T* w, std::size_t kb, std::size_t j0, std::size_t nb,
-                         T* y, const T* bias, bool accumulate) noexcept {
-  tile_rows<R>(x, ldx, w, N, kb, j0, nb, y, N, bias, accumulate);
 }
 
 }  // namespace detail
 
-/// Y[m×N] = X[m×K]·W[K×N] + bias[N] (bias may be null: no bias). Overwrites Y.
-template <std::size_t K, std::size_t N, class T>
-void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y) noexcept {
+/// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]), with f applied to each register tile before it is
+/// stored (the epilogue; `identity` by default). bias may be null (no bias). When `z` is not
+/// null it receives the sums before f (the pre-activation a backward may need). Overwrites Y.
+template <std::size_t K, std::size_t N, class T, class F = identity>
+void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr,
+                  const F& f = {}) noexcept {
   constexpr std::size_t L = native<T>::width;
   constexpr std::size_t NC = std::min(N, std::max<std::size_t>(2 * L, 256 / (2 * L) * (2 * L)));
   constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes / sizeof(T) / NC));
+  // Partial sums of earlier panels of K wait in z (if kept) or in y.
+  T* partial = z != nullptr ? z : y;
   for (std::size_t jc = 0; jc < N; jc += NC) {
     const std::size_t nb = std::min(NC, N - jc);
     for (std::size_t kc = 0; kc < K; kc += KC) {
       const std::size_t kb = std::min(KC, K - kc);
-      const bool acc = kc != 0;
+      const bool first = kc == 0;
+      const bool last = kc + kb == K;
+      T* raw = last ? z : partial;
       const T* wp = w + kc * N;
+      auto rows = [&]<std::size_t R>(std::size_t i) {
+        detail::tile_rows<R>(x + i * K + kc, K, wp, N, kb, jc, nb, raw ? raw + i * N : nullptr,
+                             last ? y + i * N : nullptr, N, bias, first ? nullptr : partial + i * N, f);
+      };
       std::size_t i = 0;
       // With 32 vector registers (AVX-512), 8 rows × 2 vectors: 16 accumulators, 2 loads of W and
       // 8 broadcasts per 16 FMAs.
       if constexpr (simd_bytes == 64)
-        for (; i + 8 <= m; i += 8) detail::forward_rows<8, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
-      for (; i + 4 <= m; i += 4) detail::forward_rows<4, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
-      for (; i < m; ++i) detail::forward_rows<1, N>(x + i * K + kc, K, wp, kb, jc, nb, y + i * N, bias, acc);
+        for (; i + 8 <= m; i += 8) rows.template operator()<8>(i);
+      for (; i + 4 <= m; i += 4) rows.template operator()<4>(i);
+      for (; i < m; ++i) rows.template operator()<1>(i);
     }
   }
 }
 
 namespace detail {
 
-// dW tile: R consecutive k × VN vectors of B bytes of j, reduced over all m rows. B = 0: the
-// `nc` scalar columns.
-template <std::size_t R, std::size_t B, std::size_t VN, std::size_t K, std::size_t N, class T>
-inline void weight_tile(const T* x, const T* dz, std::size_t m, T* dw, std::size_t nc) noexcept {
-  if constexpr (B == 0) {
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t j = 0; j < nc; ++j) {
-        T s{};
-        for (std::size_t i = 0; i < m; ++i) s += x[i * K + r] * dz[i * N + j];
-        dw[r * N + j] = s;
+// dW tile: R consecutive k × VN vectors of B bytes of j, reduced over all m rows. The first
+// tile of K (First) also turns dL/dy into dZ = p(dL/dy, z, y) in place (the prologue p, the
+// activation's derivative) and reduces db.
+template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, bool First, std::size_t K, std::size_t N,
+          class T, class P>
+inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, std::size_t n,
+                        const P& p) noexcept {
+  using V = vec_t<T, B>;
+  constexpr std::size_t L = B / sizeof(T);
+  constexpr bool prologue = First && !std::is_same_v<P, no_prologue>;
+  V acc[R][VN] = {};
+  V dbacc[VN] = {};
+  for (std::size_t i = 0; i < m; ++i) {
+    V dv[VN];
+    for (std::size_t v = 0; v < VN; ++v) {
+      const std::size_t at = i * N + v * L;
+      dv[v] = load_lanes<T, B, Partial>(g + at, n);
+      if constexpr (prologue) {
+        V zv{}, yv{};
+        if constexpr (P::reads_input) zv = load_lanes<T, B, Partial>(z + at, n);
+        if constexpr (P::reads_output) yv = load_lanes<T, B, Partial>(y + at, n);
+        dv[v] = p(dv[v], zv, yv);
+        store_lanes<T, B, Partial>(g + at, dv[v], n);
       }
-  } else {
-    using V = vec_t<T, B>;
-    constexpr std::size_t L = B / sizeof(T);
-    V acc[R][VN] = {};
-    for (std::size_t i = 0; i < m; ++i) {
-      V dv[VN];
-      for (std::size_t v = 0; v < VN; ++v) dv[v] = load<T, B>(dz + i * N + v * L);
-      for (std::size_t r = 0; r < R; ++r) {
-        const V xb = broadcast<T, B>(x[i * K + r]);
-        for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * dv[v];
-      }
+      if constexpr (First) dbacc[v] += dv[v];
     }
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t v = 0; v < VN; ++v) store<T, B>(dw + r * N + v * L, acc[r][v]);
+    for (std::size_t r = 0; r < R; ++r) {
+      const V xb = broadcast<T, B>(x[i * K + r]);
+      for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * dv[v];
+    }
   }
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(dw + r * N + v * L, acc[r][v], n);
+  if constexpr (First)
+    if (db != nullptr)
+      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(db + v * L, dbacc[v], n);
 }
 
-template <std::size_t R, std::size_t K, std::size_t N, class T>
-inline void weight_rows(const T* x, const T* dz, std::size_t m, T* dw) noexcept {
-  column_chunks<T>(0, N, [&]<std::size_t B, std::size_t VN>(std::size_t j) {
-    weight_tile<R, B, VN, K, N>(x, dz + j, m, dw + j, N - j);
+template <std::size_t R, bool First, std::size_t K, std::size_t N, class T, class P>
+inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, const P& p) noexcept {
+  column_chunks<T>(0, N, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+    weight_tile<R, B, VN, Partial, First, K, N>(x, g + j, y ? y + j : nullptr, z ? z + j : nullptr, m, dw + j,
+                                                db ? db + j : nullptr, N - j, p);
   });
 }
 
 }  // namespace detail
 
+/// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null), where dZ = p(G, Z, Y)
+/// lane by lane: the prologue `p` (an activation's derivative, reading z only if
+/// `P::reads_input` and y only if `P::reads_output`) turns the gradient G = dL/dy into dZ in
+/// place while the first tile of K loads it, and db is reduced in that same pass. Overwrites dW
+/// and db.
+template <std::size_t K, std::size_t N, class T, class P>
+void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z) noexcept {
+  // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
+  constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
+  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p);
+  constexpr std::size_t K8 = simd_bytes == 64 ? R0 + (K - R0) / 8 * 8 : R0;
+  constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
+  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
+  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
+  if constexpr (K4 != K)
+    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
+}
+
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
 template <std::size_t K, std::size_t N, class T>
 void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db) noexcept {
-  // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
-  constexpr std::size_t K8 = simd_bytes == 64 ? K / 8 * 8 : 0;
-  for (std::size_t k = 0; k < K8; k += 8) detail::weight_rows<8, K, N>(x + k, dz, m, dw + k * N);
-  constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
-  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, K, N>(x + k, dz, m, dw + k * N);
-  if constexpr (K4 != K)
-    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, K, N>(x + k, dz, m, dw + k * N);
-  if (db != nullptr) {
-    for (std::size_t j = 0; j < N; ++j) db[j] = T{};
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < N; ++j) db[j] += dz[i * N + j];
-  }
+  // no_prologue never writes through g.
+  gemm_weight<K, N>(x, const_cast<T*>(dz), m, dw, db, no_prologue{}, static_cast<const T*>(nullptr),
+                    static_cast<const T*>(nullptr));
 }
 
 /// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX. Wᵀ is packed block by block (at most 128 × 64
@@ -190,16 +244,17 @@ void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
       const std::size_t nb = std::min(NB, N - nc);
       for (std::size_t k = 0; k < kb; ++k)  // packed[j][k] = W[kc + k][nc + j]
         for (std::size_t j = 0; j < nb; ++j) packed[j * kb + k] = w[(kc + k) * N + nc + j];
-      const bool acc = nc != 0;
       const T* no_bias = nullptr;
+      auto rows = [&]<std::size_t R>(std::size_t i) {
+        T* out = dx + i * K + kc;
+        detail::tile_rows<R>(dz + i * N + nc, N, packed, kb, nb, 0, kb, out, static_cast<T*>(nullptr), K, no_bias,
+                             nc != 0 ? out : nullptr, identity{});
+      };
       std::size_t i = 0;
       if constexpr (simd_bytes == 64)
-        for (; i + 8 <= m; i += 8)
-          detail::tile_rows<8>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
-      for (; i + 4 <= m; i += 4)
-        detail::tile_rows<4>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
-      for (; i < m; ++i)
-        detail::tile_rows<1>(dz + i * N + nc, N, packed, kb, nb, 0, kb, dx + i * K + kc, K, no_bias, acc);
+        for (; i + 8 <= m; i += 8) rows.template operator()<8>(i);
+      for (; i + 4 <= m; i += 4) rows.template operator()<4>(i);
+      for (; i < m; ++i) rows.template operator()<1>(i);
     }
   }
 }

@@ -72,14 +72,17 @@ struct dense {
     for (std::size_t j = 0; j < Units; ++j) p[In::size * Units + j] = T{};
   }
 
+  /// y = f(x·W + b). An elementwise f runs in the product's epilogue, on each register tile
+  /// before it is stored; z (when kept) is stored beside it. Softmax runs as a pass over rows.
   template <class In, class T>
   static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z) noexcept {
-    if (z != nullptr) {  // training, and f' needs z: keep it
-      kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, z);
-      activation::template forward<Units>(z, y, rows);
+    const T* bias = p + In::size * Units;
+    if constexpr (activation::elementwise) {
+      kernels::gemm_forward<In::size, Units>(x, rows, p, bias, y, z, typename activation::function{});
     } else {
-      kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y);
-      activation::template forward<Units>(y, y, rows);
+      T* sums = z != nullptr ? z : y;
+      kernels::gemm_forward<In::size, Units>(x, rows, p, bias, sums);
+      activation::template forward<Units>(sums, y, rows);
     }
   }
 
@@ -91,6 +94,16 @@ struct dense {
   template <class In, class T>
   static void param_grad(const T* x, const T* dz, std::size_t rows, T* dp) noexcept {
     kernels::gemm_weight<In::size, Units>(x, dz, rows, dp, dp + In::size * Units);
+  }
+
+  /// backward_activation then param_grad in one pass: f' is applied to each tile of dL/dy as
+  /// the weight-gradient product loads it, and db is reduced in the same pass. Elementwise f only.
+  template <class In, class T>
+    requires activation::elementwise
+  static void activation_and_param_grad(const T* x, const T* y, const T* z, T* g, std::size_t rows,
+                                        T* dp) noexcept {
+    kernels::gemm_weight<In::size, Units>(x, g, rows, dp, dp + In::size * Units,
+                                          typename activation::derivative_function{}, y, z);
   }
 
   template <class In, class T>

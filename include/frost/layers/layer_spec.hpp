@@ -14,7 +14,9 @@
 ///    and, called only when the plan needs them, `backward_activation<In>(x, y, kept, g, out,
 ///    rows)` (dL/dy in g → dL/dz in out; out == g except for pointwise layers, whose out is
 ///    dL/d(input) and which have no param_grad or input_grad), `param_grad<In>(x, dz, rows,
-///    dparams)` and `input_grad<In>(params, dz, rows, dx)`.
+///    dparams)` and `input_grad<In>(params, dz, rows, dx)`. Optionally
+///    `activation_and_param_grad<In>(x, y, kept, g, rows, dparams)`: backward_activation and
+///    param_grad in one pass, used for trainable layers when present.
 /// The plan instantiates `param_grad` only for trainable layers and no backward member at all
 /// for layers below the first trainable one.
 
