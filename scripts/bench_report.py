@@ -83,9 +83,6 @@ class Run:
             self.warnings.append(f"{os.path.basename(path)}: context says peer {ctx.get('peer')}, "
                                  f"threads {ctx.get('threads')}; the context is used")
             peer, threads = ctx.get("peer", peer), int(ctx.get("threads", threads))
-        if peer == "frost" and threads > 1:
-            self.warnings.append(f"{os.path.basename(path)}: frost is single-threaded, its {threads}-thread run is left out")
-            return
         self.libraries.setdefault(peer, ctx.get("library", peer))
         if "date" in ctx:
             self.dates.append(ctx["date"])

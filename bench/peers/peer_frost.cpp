@@ -42,7 +42,8 @@ void time_model(benchmark::State& state, const bench_case& bc, Model& model) {
   fill_inputs(x.data(), bc.batch, Model::input_shape::size);
   fill_one_hot(y.data(), bc.batch);
   if (bc.training()) {
-    auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, bc.batch);
+    auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, bc.batch,
+                                  frost::threads{static_cast<std::size_t>(threads())});
     for (auto _ : state) {
       float loss = tr.step(x, y);
       benchmark::DoNotOptimize(loss);

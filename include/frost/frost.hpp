@@ -5,8 +5,10 @@
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
+#include <frost/core/part.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
+#include <frost/core/thread_pool.hpp>
 #include <frost/expr/activations.hpp>
 #include <frost/expr/derivative.hpp>
 #include <frost/expr/evaluate.hpp>

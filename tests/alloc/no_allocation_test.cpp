@@ -35,8 +35,9 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 namespace {
 
 template <class Model, class Loss, class Spec, class Target>
-int check(const char* what, Model& m, Loss loss, Spec spec, const typename Model::input_matrix& x, const Target& y) {
-  auto tr = frost::make_trainer(m, loss, spec, x.rows());
+int check(const char* what, Model& m, Loss loss, Spec spec, const typename Model::input_matrix& x, const Target& y,
+          std::size_t threads = 1) {
+  auto tr = frost::make_trainer(m, loss, spec, x.rows(), frost::threads{threads});
   tr.step(x, y);  // warm-up
   const long before = allocations.load();
   float sum = 0;
@@ -68,6 +69,23 @@ int main() {
                     frost::rmsprop{.momentum = 0.5f, .centered = true}, x, labels);
   failures += check("sgd with nesterov", head, frost::categorical_crossentropy{},
                     frost::sgd{.momentum = 0.9f, .nesterov = true}, x, y);
-  std::printf("%d passed, %d failed\n", 4 - failures, failures);
+  // Two threads, on a model big enough that every product of the step is split.
+  using Wide = frost::sequential<frost::input<256>, frost::dense<256, frost::relu>, frost::dense<10, frost::softmax>>;
+  frost::matrix<float, 256> wx(64);
+  frost::matrix<float, 10> wy(64);
+  for (std::size_t i = 0; i < 64; ++i) {
+    wy(i, i % 10) = 1.f;
+    for (std::size_t j = 0; j < 256; ++j) wx(i, j) = float((i * 17 + j * 5) % 11) / 11.f;
+  }
+  Wide wide = Wide::init(2);
+  {
+    frost::thread_pool probe(frost::threads{2});
+    if (frost::detail::pool_for_step<Wide>(&probe, 64) != &probe) {
+      std::printf("the two-thread case would not split: make it bigger\n");
+      ++failures;
+    }
+  }
+  failures += check("two threads, adam", wide, frost::categorical_crossentropy{}, frost::adam{}, wx, wy, 2);
+  std::printf("%d passed, %d failed\n", 5 - failures, failures);
   return failures;
 }

@@ -13,7 +13,7 @@ struct run {
   std::array<double, 6> state{};
   template <class Spec>
   void step(const Spec& spec, std::uint64_t t) {
-    spec.update(w.data(), g.data(), state.data(), 2, t);
+    spec.update(w.data(), g.data(), state.data(), 2, 2, t);
   }
 };
 }  // namespace

@@ -127,3 +127,67 @@ TEST_CASE("finite-check mode names the layer of a non-finite gradient", "[train]
   REQUIRE(tr.get_optimizer().iterations() == 0);
   REQUIRE(frost_test::same_bytes(before.trainable_parameters(), m.trainable_parameters()));
 }
+
+namespace {
+// Big enough that a step of 61 rows is split across two threads (see pool_for_step): the forward
+// pass by rows, each weight gradient by units, each input gradient by rows. swish keeps z; the
+// pointwise relu layer and softmax run outside the products.
+using wide = frost::sequential<frost::input<96>, frost::dense<160, frost::swish>, frost::activation<frost::relu>,
+                               frost::dense<96, frost::tanh_activation>, frost::dense<40, frost::softmax>>;
+
+template <class Model>
+void same_on_two_threads(Model a, Model b) {
+  const std::size_t rows = 61;
+  frost::matrix<float, 96> x(rows);
+  frost::matrix<float, 40> y(rows);
+  frost_test::fill_uniform(x.values(), 11);
+  for (std::size_t i = 0; i < rows; ++i) y(i, (i * 7) % 40) = 1.f;
+  frost::thread_pool probe(frost::threads{2});
+  REQUIRE(frost::detail::pool_for_step<Model>(&probe, rows) == &probe);
+  auto one = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64);
+  auto two = frost::make_trainer(b, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64,
+                                 frost::threads{2});
+  REQUIRE(one.thread_count() == 1);
+  REQUIRE(two.thread_count() == 2);
+  for (int s = 0; s < 4; ++s) {
+    const float la = one.step(x, y), lb = two.step(x, y);
+    REQUIRE(std::memcmp(&la, &lb, sizeof la) == 0);
+    REQUIRE(frost_test::same_bytes(one.last_gradients().values(), two.last_gradients().values()));
+    REQUIRE(frost_test::same_bytes(a.trainable_parameters(), b.trainable_parameters()));
+  }
+  REQUIRE(frost_test::same_bytes(a.frozen_parameters(), b.frozen_parameters()));
+}
+}  // namespace
+
+TEST_CASE("a step on two threads gives the bits of a step on one", "[train][trainer][threads]") {
+  SECTION("all trainable") { same_on_two_threads(wide::init(4), wide::init(4)); }
+  SECTION("first layer frozen") { same_on_two_threads(frost::freeze<0>(wide::init(4)), frost::freeze<0>(wide::init(4))); }
+  SECTION("only the last layer trainable") {
+    same_on_two_threads(frost::freeze<0, 1, 2>(wide::init(4)), frost::freeze<0, 1, 2>(wide::init(4)));
+  }
+}
+
+TEST_CASE("an optimizer update split across threads equals one on a single thread", "[train][trainer][threads]") {
+  using big = frost::sequential<frost::input<512>, frost::dense<300>>;  // 153,900 parameters: split on 2 threads
+  big a = big::init(1), b = big::init(1);
+  frost::matrix<float, 512> x(3);
+  frost::matrix<float, 300> y(3);
+  frost_test::fill_uniform(x.values(), 12);
+  auto [loss, g] = frost::value_and_grad(a, frost::mean_squared_error{}, x, y);
+  auto oa = frost::make_optimizer(a, frost::rmsprop{.momentum = 0.5f, .centered = true});
+  auto ob = frost::make_optimizer(b, frost::rmsprop{.momentum = 0.5f, .centered = true});
+  frost::thread_pool pool(frost::threads{2});
+  for (int s = 0; s < 3; ++s) {
+    oa.apply(a.trainable_parameters().data(), g.data());
+    ob.apply(b.trainable_parameters().data(), g.data(), &pool);
+    REQUIRE(frost_test::same_bytes(a.trainable_parameters(), b.trainable_parameters()));
+    REQUIRE(frost_test::same_bytes(oa.state(), ob.state()));
+  }
+  REQUIRE(loss > 0.f);
+}
+
+TEST_CASE("make_trainer refuses zero threads", "[train][trainer][threads]") {
+  net m = net::init(1);
+  REQUIRE_THROWS_AS(frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 4, frost::threads{0}),
+                    frost::value_error);
+}

@@ -9,6 +9,7 @@
 /// Backward writes dL/d(output of node i) into slot i % 2: transient outputs are dead by then.
 /// Inference uses only the two slots and writes the last node into the caller's buffer.
 
+#include <frost/core/thread_pool.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/plan.hpp>
 
@@ -40,10 +41,54 @@ T* extra_in(T* ws, std::size_t cap) noexcept {
   else return ws + Model::plan.extra_offset[I] * cap;
 }
 
+// Parallel work. Handing work to another core moves the data it touches between the cores'
+// caches, which costs more than small products gain: a step is split only when it has enough
+// arithmetic in all (pool_for_step), and within it each job only when every share still
+// has enough (worth_splitting). Both thresholds were measured on 2 cores (docs/performance.md).
+inline constexpr double min_flops_per_share = 2e5;
+inline constexpr double min_step_flops_per_thread = 2e6;
+inline bool worth_splitting(double flops, const thread_pool* pool) noexcept {
+  return pool != nullptr && pool->size() > 1 && flops >= min_flops_per_share * static_cast<double>(pool->size());
+}
+
+/// Arithmetic of a training step per row, roughly: two per parameter for the forward product,
+/// again for each weight gradient and each input gradient the plan computes.
+template <class Model>
+inline constexpr double step_flops_per_row = [] {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (0.0 + ... + (2.0 * double(unfrozen_t<typename Model::template layer_type<I>>::template param_count<
+                                      typename Model::template layer_input_shape<I>>) *
+                         (1.0 + double(Model::plan.needs_param_grad[I]) + double(Model::plan.needs_input_grad[I]))));
+  }(std::make_index_sequence<Model::layer_count>{});
+}();
+
+/// The pool a training step of `rows` rows should use: `pool`, or none when the step is small.
+template <class Model>
+thread_pool* pool_for_step(thread_pool* pool, std::size_t rows) noexcept {
+  if (pool == nullptr || pool->size() == 1) return nullptr;
+  const bool big = step_flops_per_row<Model> * double(rows) >= min_step_flops_per_thread * double(pool->size());
+  return big ? pool : nullptr;
+}
+
+// Rows of a share: whole register tiles.
+inline constexpr std::size_t row_grain = 8;
+
+template <class Model>
+inline constexpr bool rows_independent_v = [] {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return (rows_independent_of<unfrozen_t<typename Model::template layer_type<I>>>() && ...);
+  }(std::make_index_sequence<Model::layer_count>{});
+}();
+
+/// Arithmetic of one forward row of the whole model, roughly: two per parameter.
+template <class Model>
+inline constexpr double forward_flops_per_row = 2.0 * static_cast<double>(Model::param_count);
+
 template <bool Training, class Model, std::size_t I, class T>
-void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last) noexcept {
+void forward_node(const Model& m, const T* x, index_range r, T* ws, std::size_t cap, T* last) noexcept {
   using L = unfrozen_t<typename Model::template layer_type<I>>;
   using In = typename Model::template layer_input_shape<I>;
+  using Out = typename Model::template layer_output_shape<I>;
   constexpr std::size_t parent = Model::plan.facts[I].parent;
   constexpr bool is_last = I + 1 == Model::layer_count;
   const T* in;
@@ -56,17 +101,27 @@ void forward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size
   else out = ws + (I % 2) * Model::plan.slot_size * cap;
   T* kept = nullptr;
   if constexpr (Training) kept = extra_in<Model, I>(ws, cap);
-  L::template forward<In>(m.template parameter_block<I>(), in, rows, out, kept);
+  if (kept != nullptr) kept += r.begin * extra_kept_of<L, In>();
+  L::template forward<In>(m.template parameter_block<I>(), in + r.begin * In::size, r.size(),
+                          out + r.begin * Out::size, kept);
 }
 
 /// Runs the model forward over `rows` samples. Training: outputs go to the workspace as the
 /// plan lays out (the model output included). Inference: only slots, result in `last`.
+/// With a pool, the batch is split by rows across its threads (when every layer's rows are
+/// independent): no thread waits for another until the end.
 template <bool Training, class Model, class T>
-void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last = nullptr) noexcept {
+void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last = nullptr,
+             thread_pool* pool = nullptr) noexcept {
   static_assert(Model::plan.chain, "frost: the slot layout of graph/execute.hpp runs chains of layers only");
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (forward_node<Training, Model, I>(m, x, rows, ws, cap, last), ...);
-  }(std::make_index_sequence<Model::layer_count>{});
+  const bool split = rows_independent_v<Model> && worth_splitting(forward_flops_per_row<Model> * double(rows), pool);
+  run_parts(pool, split, [&](part share) noexcept {
+    const index_range r = share.of(rows, row_grain);
+    if (r.empty()) return;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (forward_node<Training, Model, I>(m, x, r, ws, cap, last), ...);
+    }(std::make_index_sequence<Model::layer_count>{});
+  });
 }
 
 /// The model output after a training forward.
@@ -97,15 +152,22 @@ template <class L, class In, class T>
 concept has_activation_and_param_grad = requires(const T* c, T* g, std::size_t n) {
   L::template activation_and_param_grad<In>(c, c, c, g, n, g);
 };
+/// Can its weight gradient be split across threads (a trailing `part`)?
+template <class L, class In, class T>
+concept has_split_param_grad = requires(const T* c, T* g, std::size_t n, part p) {
+  L::template param_grad<In>(c, c, n, g, p);
+};
 
 template <bool FusedLast, class Model, std::size_t I, class T>
-void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
+void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads,
+                   thread_pool* pool) noexcept {
   constexpr auto& p = Model::plan;
   constexpr bool is_last = I + 1 == Model::layer_count;
   // Nodes that no trainable parameter depends on get no backward code at all.
   if constexpr (p.backward_active[I] && !(is_last && fused_into_parent_v<FusedLast, Model>)) {
     using L = unfrozen_t<typename Model::template layer_type<I>>;
     using In = typename Model::template layer_input_shape<I>;
+    using Out = typename Model::template layer_output_shape<I>;
     constexpr std::size_t parent = p.facts[I].parent;
     T* g = gradient_in<Model, I>(ws, cap);
     const T* in;
@@ -113,21 +175,43 @@ void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::siz
     else in = output_in<Model, parent>(ws, cap);
     const T* y = output_in<Model, I>(ws, cap);
     const T* kept = extra_in<Model, I>(ws, cap);
+    // Multiply-adds of a product over this layer's weights: 2·rows·params, roughly.
+    const double product_flops = 2.0 * double(rows) * double(L::template param_count<In>);
     if constexpr (p.facts[I].pointwise) {
       // A parameter-free layer is active only to pass the gradient on: dL/d(input) is its output.
       static_assert(parent != model_input && p.needs_input_grad[I]);
       L::template backward_activation<In>(in, y, kept, g, gradient_in<Model, parent>(ws, cap), rows);
     } else {
       constexpr bool apply_activation = !(FusedLast && is_last);
-      if constexpr (apply_activation && p.needs_param_grad[I] && has_activation_and_param_grad<L, In, T>) {
-        L::template activation_and_param_grad<In>(in, y, kept, g, rows, grads + p.trainable_offset[I]);  // one pass
-      } else {
-        if constexpr (apply_activation) L::template backward_activation<In>(in, y, kept, g, g, rows);
-        if constexpr (p.needs_param_grad[I]) L::template param_grad<In>(in, g, rows, grads + p.trainable_offset[I]);
+      if constexpr (p.needs_param_grad[I]) {
+        T* dp = grads + p.trainable_offset[I];
+        constexpr bool fused = apply_activation && has_activation_and_param_grad<L, In, T>;
+        if constexpr (!fused && apply_activation) L::template backward_activation<In>(in, y, kept, g, g, rows);
+        // dW (and db, and f' when fused) split by units: each share touches only its columns.
+        if constexpr (fused) {
+          run_parts(pool, worth_splitting(product_flops, pool), [&](part share) noexcept {
+            L::template activation_and_param_grad<In>(in, y, kept, g, rows, dp, share);
+          });
+        } else if constexpr (has_split_param_grad<L, In, T>) {
+          run_parts(pool, worth_splitting(product_flops, pool),
+                    [&](part share) noexcept { L::template param_grad<In>(in, g, rows, dp, share); });
+        } else {
+          L::template param_grad<In>(in, g, rows, dp);
+        }
+      } else if constexpr (apply_activation) {
+        L::template backward_activation<In>(in, y, kept, g, g, rows);
       }
       if constexpr (p.needs_input_grad[I]) {
         static_assert(parent != model_input);
-        L::template input_grad<In>(m.template parameter_block<I>(), g, rows, gradient_in<Model, parent>(ws, cap));
+        T* dx = gradient_in<Model, parent>(ws, cap);
+        // dX split by rows: each share reads its rows of dZ and writes its rows of dX.
+        const bool split = rows_independent_of<L>() && worth_splitting(product_flops, pool);
+        run_parts(pool, split, [&](part share) noexcept {
+          const index_range r = share.of(rows, row_grain);
+          if (r.empty()) return;
+          L::template input_grad<In>(m.template parameter_block<I>(), g + r.begin * Out::size, r.size(),
+                                     dx + r.begin * In::size);
+        });
       }
     }
   }
@@ -135,11 +219,13 @@ void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::siz
 
 /// Runs backward from the output gradient (already in `output_gradient`) to the first node that
 /// needs it, writing every trainable layer's gradient into `grads` (the trainable arena's mirror).
+/// With a pool, each product is split across its threads where that pays.
 template <bool FusedLast, class Model, class T>
-void backward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads) noexcept {
+void backward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* grads,
+              thread_pool* pool = nullptr) noexcept {
   constexpr std::size_t n = Model::layer_count;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (backward_node<FusedLast, Model, n - 1 - I>(m, x, rows, ws, cap, grads), ...);
+    (backward_node<FusedLast, Model, n - 1 - I>(m, x, rows, ws, cap, grads, pool), ...);
   }(std::make_index_sequence<n>{});
 }
 

@@ -11,6 +11,7 @@
 /// 10-unit layer still runs vectorized on AVX-512.
 
 #include <frost/core/simd.hpp>
+#include <frost/core/part.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -195,12 +196,18 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
 }
 
 template <std::size_t R, bool First, std::size_t K, std::size_t N, class T, class P>
-inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, const P& p) noexcept {
-  column_chunks<T>(0, N, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, const P& p,
+                        std::size_t j0, std::size_t j1) noexcept {
+  column_chunks<T>(j0, j1, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
     weight_tile<R, B, VN, Partial, First, K, N>(x, g + j, y ? y + j : nullptr, z ? z + j : nullptr, m, dw + j,
-                                                db ? db + j : nullptr, N - j, p);
+                                                db ? db + j : nullptr, j1 - j, p);
   });
 }
+
+/// Columns of dW a share of the weight-gradient product covers: whole pairs of vectors, so that
+/// only the last share has a partial vector.
+template <class T>
+inline constexpr std::size_t weight_column_grain = 2 * native<T>::width;
 
 }  // namespace detail
 
@@ -208,26 +215,31 @@ inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m,
 /// lane by lane: the prologue `p` (an activation's derivative, reading z only if
 /// `P::reads_input` and y only if `P::reads_output`) turns the gradient G = dL/dy into dZ in
 /// place while the first tile of K loads it, and db is reduced in that same pass. Overwrites dW
-/// and db.
+/// and db. `part` computes only its share of the columns (each share reads and writes only its
+/// own columns of G, dW and db, so shares may run at once).
 template <std::size_t K, std::size_t N, class T, class P>
-void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z) noexcept {
+void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
+                 part share = part::whole()) noexcept {
+  const index_range cols = share.of(N, detail::weight_column_grain<T>);
+  if (cols.empty()) return;
+  const std::size_t j0 = cols.begin, j1 = cols.end;
   // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
   constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
-  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p);
+  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, j1);
   constexpr std::size_t K8 = simd_bytes == 64 ? R0 + (K - R0) / 8 * 8 : R0;
   constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
-  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
-  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
+  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
+  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
   if constexpr (K4 != K)
-    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p);
+    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
 }
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
 template <std::size_t K, std::size_t N, class T>
-void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db) noexcept {
+void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share = part::whole()) noexcept {
   // no_prologue never writes through g.
   gemm_weight<K, N>(x, const_cast<T*>(dz), m, dw, db, no_prologue{}, static_cast<const T*>(nullptr),
-                    static_cast<const T*>(nullptr));
+                    static_cast<const T*>(nullptr), share);
 }
 
 /// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX. Wᵀ is packed block by block (at most 128 × 64

@@ -42,6 +42,7 @@ struct activation {
   static constexpr bool backward_reads_output = function::reads_output;
   static constexpr bool backward_reads_input = function::reads_input;
   static constexpr bool pointwise = true;
+  static constexpr bool rows_independent = true;
 
   template <class In, class T>
   using params = no_parameters;

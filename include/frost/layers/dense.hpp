@@ -56,6 +56,7 @@ struct dense {
   static constexpr std::size_t param_count = In::size * Units + Units;
 
   static constexpr bool param_grad_reads_input = true;  // dW = xᵀ·dz
+  static constexpr bool rows_independent = true;        // each sample's output depends on it alone
   static constexpr bool backward_reads_output = activation::reads_output;
   /// The pre-activation z, kept when the activation's derivative reads it.
   template <class In>
@@ -91,19 +92,20 @@ struct dense {
     activation::template backward<Units>(z, y, g, rows);
   }
 
+  /// dW and db; `share` computes only its share of the units (shares may run at once).
   template <class In, class T>
-  static void param_grad(const T* x, const T* dz, std::size_t rows, T* dp) noexcept {
-    kernels::gemm_weight<In::size, Units>(x, dz, rows, dp, dp + In::size * Units);
+  static void param_grad(const T* x, const T* dz, std::size_t rows, T* dp, part share = part::whole()) noexcept {
+    kernels::gemm_weight<In::size, Units>(x, dz, rows, dp, dp + In::size * Units, share);
   }
 
   /// backward_activation then param_grad in one pass: f' is applied to each tile of dL/dy as
   /// the weight-gradient product loads it, and db is reduced in the same pass. Elementwise f only.
   template <class In, class T>
     requires activation::elementwise
-  static void activation_and_param_grad(const T* x, const T* y, const T* z, T* g, std::size_t rows,
-                                        T* dp) noexcept {
+  static void activation_and_param_grad(const T* x, const T* y, const T* z, T* g, std::size_t rows, T* dp,
+                                        part share = part::whole()) noexcept {
     kernels::gemm_weight<In::size, Units>(x, g, rows, dp, dp + In::size * Units,
-                                          typename activation::derivative_function{}, y, z);
+                                          typename activation::derivative_function{}, y, z, share);
   }
 
   template <class In, class T>

@@ -16,7 +16,10 @@
 ///    dL/d(input) and which have no param_grad or input_grad), `param_grad<In>(x, dz, rows,
 ///    dparams)` and `input_grad<In>(params, dz, rows, dx)`. Optionally
 ///    `activation_and_param_grad<In>(x, y, kept, g, rows, dparams)`: backward_activation and
-///    param_grad in one pass, used for trainable layers when present.
+///    param_grad in one pass, used for trainable layers when present. Both param_grad forms may
+///    take a trailing `part` (core/part.hpp): the step then splits them across its threads.
+///  - optionally `rows_independent` (false if absent): each sample's output, and its share of
+///    dL/d(input), depend on that sample alone, so a step may split the batch across threads.
 /// The plan instantiates `param_grad` only for trainable layers and no backward member at all
 /// for layers below the first trainable one.
 
@@ -43,6 +46,11 @@ constexpr bool backward_reads_input_of() {
 template <class L>
 constexpr bool pointwise_of() {
   if constexpr (requires { L::pointwise; }) return L::pointwise;
+  else return false;
+}
+template <class L>
+constexpr bool rows_independent_of() {
+  if constexpr (requires { L::rows_independent; }) return L::rows_independent;
   else return false;
 }
 template <class L, class In>

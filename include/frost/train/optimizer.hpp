@@ -4,6 +4,7 @@
 /// parameters only, one loop per step; `freeze`/`unfreeze` carry the state across types.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/thread_pool.hpp>
 #include <frost/graph/freeze.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/optimizers.hpp>
@@ -35,11 +36,21 @@ class optimizer {
     apply(model.trainable_parameters().data(), grads.data());
   }
 
-  /// The same on raw arenas, as the trainer calls it.
-  void apply(scalar_type* weights, const scalar_type* grads) noexcept {
+  /// The same on raw arenas, as the trainer calls it; with a pool, each thread updates its own
+  /// piece of the arena (pieces of whole cache lines; the result is the same).
+  void apply(scalar_type* weights, const scalar_type* grads, thread_pool* pool = nullptr) noexcept {
     ++iterations_;
-    if constexpr (Model::trainable_param_count > 0)
-      spec_.update(weights, grads, state_.data(), Model::trainable_param_count, iterations_);
+    if constexpr (Model::trainable_param_count > 0) {
+      constexpr std::size_t n = Model::trainable_param_count;
+      constexpr std::size_t line = 64 / sizeof(scalar_type);
+      // A split pays for itself only on large arenas: updating is a pass over memory.
+      const bool split = pool != nullptr && pool->size() > 1 && n >= 65536 * pool->size();
+      run_parts(pool, split, [&](part share) noexcept {
+        const index_range r = share.of(n, line);
+        if (!r.empty())
+          spec_.update(weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(), n, iterations_);
+      });
+    }
   }
 
   /// Hyper-parameters; may be changed between steps (e.g. a learning-rate schedule).

@@ -2,7 +2,9 @@
 /// \file
 /// Optimizer specs: `sgd`, `adam`, `adamw`, `rmsprop`. Aggregates whose fields carry Keras's
 /// argument names and defaults; each has an `update` that is one loop over the trainable arena.
-/// The exact equations are in docs/optimizers.md. `t` counts steps from 1.
+/// The exact equations are in docs/optimizers.md. `update(w, g, state, n, stride, t)` updates n
+/// parameters; slot s of parameter i is `state[s * stride + i]`; `t` counts steps from 1. Each
+/// parameter's update reads only its own values, so the arena may be updated in pieces.
 
 #include <frost/core/simd.hpp>
 
@@ -27,7 +29,7 @@ struct sgd {
   static constexpr std::size_t slots = 1;
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t) const noexcept {
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t, std::uint64_t) const noexcept {
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
     const bool plain = momentum == 0.f, nest = nesterov;
     T* m = state;
@@ -83,8 +85,8 @@ struct adam {
   static constexpr std::size_t slots = 2;
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
-    detail::adam_update(w, g, state, state + n, n, t, learning_rate, beta_1, beta_2, epsilon);
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
+    detail::adam_update(w, g, state, state + stride, n, t, learning_rate, beta_1, beta_2, epsilon);
   }
 };
 
@@ -101,14 +103,14 @@ struct adamw {
   static constexpr std::size_t slots = 2;
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t t) const noexcept {
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
     const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
     simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
       using L = simd::lanes<T, B>;
       const auto wi = L::load(w + i);
       L::store(w + i, wi - wi * decay);
     });
-    detail::adam_update(w, g, state, state + n, n, t, learning_rate, beta_1, beta_2, epsilon);
+    detail::adam_update(w, g, state, state + stride, n, t, learning_rate, beta_1, beta_2, epsilon);
   }
 };
 
@@ -127,10 +129,10 @@ struct rmsprop {
   static constexpr std::size_t slots = 3;
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::uint64_t) const noexcept {
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t) const noexcept {
     T* v = state;
-    T* mb = state + n;
-    T* a = state + 2 * n;
+    T* mb = state + stride;
+    T* a = state + 2 * stride;
     const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
     const bool center = centered, with_momentum = momentum > 0.f;
@@ -157,12 +159,13 @@ struct rmsprop {
   }
 };
 
-/// An optimizer spec: a name, a state slot count, and `update` over the trainable arena.
+/// An optimizer spec: a name, a state slot count, and `update` over (a range of) the trainable
+/// arena, as described at the top of this header.
 template <class O>
 concept optimizer_spec = requires(const O& o, float* p, std::size_t n, std::uint64_t t) {
   { O::name } -> std::convertible_to<std::string_view>;
   { O::slots } -> std::convertible_to<std::size_t>;
-  o.update(p, p, p, n, t);
+  o.update(p, p, p, n, n, t);
 };
 
 }  // namespace frost

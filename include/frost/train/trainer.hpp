@@ -1,10 +1,12 @@
 #pragma once
 /// \file
 /// `trainer` and `make_trainer`: the hot path. Every buffer a training step needs (workspace,
-/// gradients, optimizer state) is allocated once, at creation; `step` allocates nothing.
+/// gradients, optimizer state) is allocated once, at creation, and so are the threads it may
+/// use (`threads{n}`); `step` allocates nothing and starts nothing.
 
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
+#include <frost/core/thread_pool.hpp>
 #include <frost/graph/execute.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/losses.hpp>
@@ -13,6 +15,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -23,6 +26,9 @@ namespace frost {
 /// `max_batch` rows. `step` is Keras `model.train_on_batch(x, y)`: forward in training mode,
 /// loss, backward over the plan, one optimizer update; it returns the loss of that forward pass
 /// (before the update). The trainer holds a reference to the model: keep the model alive.
+/// With `threads{n}`, n > 1, each step splits its products across n threads (the caller and
+/// n - 1 workers the trainer owns); the results are bit for bit those of one thread, because
+/// every split divides rows or columns and never a sum.
 template <class Model, class LossArg, class Spec>
 class trainer {
   using Loss = loss_t<LossArg>;
@@ -35,9 +41,11 @@ class trainer {
   /// Workspace scalars per sample: the outputs kept for backward plus two ping-pong slots.
   static constexpr std::size_t workspace_per_sample = detail::training_workspace_v<Model>;
 
-  trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch)
+  trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {})
       : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(workspace_per_sample * max_batch) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
+    if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
+    if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
   }
 
   /// One training step on (x, y); returns the loss before the update.
@@ -63,6 +71,8 @@ class trainer {
   optimizer_type& get_optimizer() noexcept { return opt_; }
   const gradients<Model>& last_gradients() const noexcept { return grads_; }
   std::size_t max_batch() const noexcept { return cap_; }
+  /// Threads a step uses, the calling thread included.
+  std::size_t thread_count() const noexcept { return pool_ ? pool_->size() : 1; }
   /// Bytes this trainer allocated: workspace, gradients and optimizer state.
   /// Finite-check mode (off by default): a step whose loss or gradients hold NaN or Inf throws
   /// `value_error` before the update, leaving parameters and optimizer state untouched.
@@ -82,9 +92,9 @@ class trainer {
   template <class Target>
   scalar_type run_(const typename Model::input_matrix& x, const Target* y) {
     const scalar_type loss =
-        detail::train_pass<Model, Loss, Target>(*model_, x.data(), y, x.rows(), ws_.data(), cap_, grads_.data());
+        detail::train_pass<Model, Loss, Target>(*model_, x.data(), y, x.rows(), ws_.data(), cap_, grads_.data(), pool_.get());
     if (check_finite_) ensure_finite_(loss);
-    opt_.apply(model_->trainable_parameters().data(), grads_.data());
+    opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());
     return loss;
   }
 
@@ -110,24 +120,28 @@ class trainer {
   std::size_t cap_;
   aligned_buffer<scalar_type> ws_;
   gradients<Model> grads_;
+  std::unique_ptr<thread_pool> pool_;  // null for one thread
   bool check_finite_ = false;
 };
 
 /// A trainer for `model` with `loss` and a fresh optimizer from `spec`, for batches of up to
-/// `max_batch` rows. Keras `model.compile(optimizer, loss)`.
+/// `max_batch` rows, on `threads{n}` threads (default one, the caller). Keras
+/// `model.compile(optimizer, loss)`.
 /// ```cpp
 /// auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 256);
 /// float loss = tr.step(x, y);
 /// ```
 template <class Model, class Loss, optimizer_spec Spec>
-trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch) {
-  return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch);
+trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch,
+                                        threads t = {}) {
+  return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch, t);
 }
 
 /// The same, continuing with an existing optimizer's state (e.g. after `unfreeze`).
 template <class Model, class Loss, class Spec>
-trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt, std::size_t max_batch) {
-  return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch);
+trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt, std::size_t max_batch,
+                                        threads t = {}) {
+  return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch, t);
 }
 
 }  // namespace frost

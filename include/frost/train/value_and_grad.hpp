@@ -94,20 +94,22 @@ void check_batch(const char* where, const Model& m, std::size_t x_rows, const Ta
   }
 }
 
-/// Forward (training mode), loss, and backward into `grads`. Returns the loss.
+/// Forward (training mode), loss, and backward into `grads`, split across `pool` where that
+/// pays (the loss itself runs on the calling thread). Returns the loss.
 template <class Model, class Loss, class Target>
 typename Model::scalar_type train_pass(const Model& m, const typename Model::scalar_type* x, const Target* y,
                                        std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
-                                       typename Model::scalar_type* grads) noexcept {
+                                       typename Model::scalar_type* grads, thread_pool* pool = nullptr) noexcept {
   constexpr bool fused = Loss::template fuses_with<last_activation_t<Model>>;
-  forward<true>(m, x, rows, ws, cap);
+  pool = pool_for_step<Model>(pool, rows);
+  forward<true>(m, x, rows, ws, cap, static_cast<typename Model::scalar_type*>(nullptr), pool);
   const auto* targets = [&] {
     if constexpr (Loss::needs_target) return y->data();
     else return static_cast<const void*>(nullptr);
   }();
   const auto loss = Loss::template evaluate<Model::output_shape::size, fused>(
       model_output<Model>(ws, cap), targets, rows, output_gradient<fused, Model>(ws, cap));
-  backward<fused>(m, x, rows, ws, cap, grads);
+  backward<fused>(m, x, rows, ws, cap, grads, pool);
   return loss;
 }
 
