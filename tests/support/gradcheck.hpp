@@ -31,7 +31,9 @@ inline bool close(double a, double n, double tol = 1e-6) {
 /// Bit-for-bit equality of two spans' bytes (std::memcmp, never ==).
 template <class A, class B>
 bool same_bytes(const A& a, const B& b) {
-  return a.size_bytes() == b.size_bytes() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+  // memcmp must not see the null pointer of an empty span, even for zero bytes
+  return a.size_bytes() == b.size_bytes() &&
+         (a.size_bytes() == 0 || std::memcmp(a.data(), b.data(), a.size_bytes()) == 0);
 }
 
 /// Fills with uniform values in [lo, hi) from a fixed seed.

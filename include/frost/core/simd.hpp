@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -278,6 +279,113 @@ inline V map(V v, F f) noexcept {
     return r;
   } else {
     return f(v);
+  }
+}
+
+}  // namespace frost::simd
+
+namespace frost::simd {
+
+namespace detail {
+template <std::size_t Bytes>
+struct int32_vec;
+template <>
+struct int32_vec<16> {
+  using type = int __attribute__((vector_size(16)));
+};
+template <>
+struct int32_vec<32> {
+  using type = int __attribute__((vector_size(32)));
+};
+template <>
+struct int32_vec<64> {
+  using type = int __attribute__((vector_size(64)));
+};
+
+// 2^n for integers n in [-126, 127], as a float or a float vector.
+template <class V, class I>
+inline V pow2i(I n) noexcept {
+  if constexpr (is_vector_v<V>) return (V)((n + 127) << 23);
+  else {
+    const std::uint32_t bits = static_cast<std::uint32_t>(n + 127) << 23;
+    float f;
+    std::memcpy(&f, &bits, sizeof f);
+    return f;
+  }
+}
+
+// e^(x − n·ln 2) for |x − n·ln 2| ≤ ln 2 / 2.
+template <class V>
+inline V exp_reduced(V x, V n) noexcept {
+  V r = x - n * splat<V>(0.693359375f);  // ln 2 in two parts, the first exact in n·c
+  r = r - n * splat<V>(-2.12194440e-4f);
+  V p = splat<V>(1.9875691500e-4f);
+  p = p * r + splat<V>(1.3981999507e-3f);
+  p = p * r + splat<V>(8.3334519073e-3f);
+  p = p * r + splat<V>(4.1665795894e-2f);
+  p = p * r + splat<V>(1.6666665459e-1f);
+  p = p * r + splat<V>(5.0000001201e-1f);
+  return p * (r * r) + r + splat<V>(1.f);
+}
+}  // namespace detail
+
+/// eˣ lane by lane. For float (a scalar or a vector) it runs in registers: x = n·ln 2 + r with
+/// |r| ≤ ln 2 / 2, eʳ by a degree-7 polynomial (Cephes's expf coefficients), then 2ⁿ applied in
+/// two exact halves so that results in the subnormal range round once. Scalars and vector lanes
+/// give the same bits; within 1 ulp of std::exp over [-110, 90] (tests/core/simd_test.cpp), +inf
+/// past ln(FLT_MAX), 0 below the subnormals, NaN for NaN. Other types call std::exp.
+template <class V>
+inline V exp(V x) noexcept {
+  using S = element_t<V>;
+  if constexpr (!std::is_same_v<S, float>) {
+    return map(x, [](S v) { return std::exp(v); });
+  } else {
+    V xc = select(x > splat<V>(88.8f), splat<V>(88.8f), x);
+    xc = select(xc < splat<V>(-104.f), splat<V>(-104.f), xc);
+    // n = round(x / ln 2), half away from zero, by conversions (no rounding trick that
+    // -ffast-math could fold away).
+    const V t = xc * splat<V>(1.44269504088896341f) + select(xc < splat<V>(0.f), splat<V>(-0.5f), splat<V>(0.5f));
+    V result;
+    if constexpr (is_vector_v<V>) {
+      using I = typename detail::int32_vec<sizeof(V)>::type;
+      const I ni = __builtin_convertvector(t, I);
+      const I n1 = ni >> 1;
+      const V p = detail::exp_reduced(xc, __builtin_convertvector(ni, V));
+      result = p * detail::pow2i<V>(n1) * detail::pow2i<V>(ni - n1);
+    } else {
+      const int ni = static_cast<int>(t);
+      const int n1 = ni >> 1;
+      const V p = detail::exp_reduced(xc, static_cast<V>(ni));
+      result = p * detail::pow2i<V>(n1) * detail::pow2i<V>(ni - n1);
+    }
+    return select(x != x, x, result);  // NaN stays NaN
+  }
+}
+
+/// tanh lane by lane. For float, in registers: an odd polynomial below |x| = 0.625 (Cephes's
+/// tanhf coefficients), 1 − 2/(e^(2|x|) + 1) with the sign of x above, ±1 past |x| = 9; scalars
+/// and vector lanes give the same bits, within a few ulp of std::tanh (tests/core/simd_test.cpp).
+/// Other types call std::tanh.
+template <class V>
+inline V tanh(V x) noexcept {
+  using S = element_t<V>;
+  if constexpr (!std::is_same_v<S, float>) {
+    return map(x, [](S v) { return std::tanh(v); });
+  } else {
+    const V ax = select(x < splat<V>(0.f), -x, x);
+    // |x| < 0.625: x + x·x²·P(x²)
+    const V z = x * x;
+    V p = splat<V>(-5.70498872745e-3f);
+    p = p * z + splat<V>(2.06390887954e-2f);
+    p = p * z + splat<V>(-5.37397155531e-2f);
+    p = p * z + splat<V>(1.33314422036e-1f);
+    p = p * z + splat<V>(-3.33332819422e-1f);
+    const V small = x + x * z * p;
+    // otherwise: 1 − 2/(e^(2|x|) + 1), signed; clamped so that e^(2|x|) stays finite
+    const V big = splat<V>(1.f) - splat<V>(2.f) / (exp(splat<V>(2.f) * select(ax > splat<V>(9.f), splat<V>(9.f), ax)) + splat<V>(1.f));
+    const V signed_big = select(x < splat<V>(0.f), -big, big);
+    const V result = select(ax < splat<V>(0.625f), small, select(ax > splat<V>(9.f), select(x < splat<V>(0.f), splat<V>(-1.f), splat<V>(1.f)), signed_big));
+    return select(x != x || x == splat<V>(0.f), x, result);  // NaN stays NaN, ±0 stays ±0
   }
 }
 

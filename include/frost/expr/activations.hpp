@@ -106,7 +106,7 @@ struct sigmoid {
   static constexpr bool outputs_probabilities = true;
   template <class V>
   static V apply(V z) noexcept {
-    return simd::splat<V>(1) / (simd::splat<V>(1) + simd::map(-z, [](simd::element_t<V> v) { return std::exp(v); }));
+    return simd::splat<V>(1) / (simd::splat<V>(1) + simd::exp(-z));
   }
   template <class V>
   static V derivative(V g, V y) noexcept {
@@ -133,7 +133,7 @@ struct tanh {
   static constexpr bool outputs_probabilities = false;
   template <class V>
   static V apply(V z) noexcept {
-    return simd::map(z, [](simd::element_t<V> v) { return std::tanh(v); });
+    return simd::tanh(z);
   }
   template <class V>
   static V derivative(V g, V y) noexcept {
@@ -164,11 +164,17 @@ struct softmax {
     for (std::size_t r = 0; r < rows; ++r) {
       T* row = z + r * N;
       const T top = *std::max_element(row, row + N);
+      // e^(z - max) in registers: whole vectors, then the rest as one masked vector.
+      using V = simd::native_t<T>;
+      constexpr std::size_t L = simd::native<T>::width;
+      const V shift = simd::splat<V>(top);
+      std::size_t j = 0;
+      for (; j + L <= N; j += L) simd::store<T, simd::simd_bytes>(row + j, simd::exp(simd::load<T>(row + j) - shift));
+      if (j < N)
+        simd::store_n<T, simd::simd_bytes>(row + j, simd::exp(simd::load_n<T, simd::simd_bytes>(row + j, N - j) - shift),
+                                           N - j);
       T sum{};
-      for (std::size_t j = 0; j < N; ++j) {
-        row[j] = std::exp(row[j] - top);
-        sum += row[j];
-      }
+      for (std::size_t j = 0; j < N; ++j) sum += row[j];
       const T inv = T{1} / sum;
       for (std::size_t j = 0; j < N; ++j) row[j] *= inv;
     }

@@ -126,12 +126,15 @@ constexpr auto eval_node(node<Op, A...>, context<V, Shared>& ctx) noexcept {
     using S = simd::element_t<V>;
     const V zero = simd::splat<V>(0), one = simd::splat<V>(1);
     if constexpr (std::is_same_v<Op, neg_op>) return -a;
-    else if constexpr (std::is_same_v<Op, exp_op>) return lanewise(a, [](S v) { return std::exp(v); });
+    else if constexpr (std::is_same_v<Op, exp_op>) return simd::exp(a);
     else if constexpr (std::is_same_v<Op, log_op>) return lanewise(a, [](S v) { return std::log(v); });
     else if constexpr (std::is_same_v<Op, log1p_op>) return lanewise(a, [](S v) { return std::log1p(v); });
-    else if constexpr (std::is_same_v<Op, sqrt_op>) return lanewise(a, [](S v) { return std::sqrt(v); });
-    else if constexpr (std::is_same_v<Op, tanh_op>) return lanewise(a, [](S v) { return std::tanh(v); });
-    else if constexpr (std::is_same_v<Op, sigmoid_op>) return one / (one + lanewise(-a, [](S v) { return std::exp(v); }));
+    else if constexpr (std::is_same_v<Op, sqrt_op>) {
+      if constexpr (simd::is_vector_v<V>) return simd::sqrt<S, sizeof(V)>(a);  // correctly rounded, as std::sqrt
+      else return std::sqrt(a);
+    }
+    else if constexpr (std::is_same_v<Op, tanh_op>) return simd::tanh(a);
+    else if constexpr (std::is_same_v<Op, sigmoid_op>) return one / (one + simd::exp(-a));
     else if constexpr (std::is_same_v<Op, abs_op>) return simd::select(a < zero, -a, a);
     else if constexpr (std::is_same_v<Op, floor_op>) return lanewise(a, [](S v) { return std::floor(v); });
     else if constexpr (std::is_same_v<Op, round_op>) return lanewise(a, [](S v) { return std::round(v); });

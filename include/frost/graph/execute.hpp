@@ -9,11 +9,13 @@
 /// Backward writes dL/d(output of node i) into slot i % 2: transient outputs are dead by then.
 /// Inference uses only the two slots and writes the last node into the caller's buffer.
 
+#include <frost/core/simd.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/plan.hpp>
 
 #include <cstddef>
+#include <numeric>
 #include <utility>
 
 namespace frost::detail {
@@ -70,8 +72,18 @@ thread_pool* pool_for_step(thread_pool* pool, std::size_t rows) noexcept {
   return big ? pool : nullptr;
 }
 
-// Rows of a share: whole register tiles.
-inline constexpr std::size_t row_grain = 8;
+/// Rows of a share: whole 8-row register tiles, and so many that every share of every layer's
+/// rows × units values starts on a vector boundary. Elementwise loops then treat each value
+/// exactly as one unsplit pass does (vector body or scalar tail), and the bits do not change.
+template <class Model, class T>
+inline constexpr std::size_t row_grain_v = [] {
+  constexpr std::size_t lanes = simd::native<T>::width;
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    std::size_t g = 8;
+    ((g = std::lcm(g, lanes / std::gcd(Model::template layer_output_shape<I>::size, lanes))), ...);
+    return std::lcm(g, lanes / std::gcd(Model::input_shape::size, lanes));
+  }(std::make_index_sequence<Model::layer_count>{});
+}();
 
 template <class Model>
 inline constexpr bool rows_independent_v = [] {
@@ -116,7 +128,7 @@ void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t ca
   static_assert(Model::plan.chain, "frost: the slot layout of graph/execute.hpp runs chains of layers only");
   const bool split = rows_independent_v<Model> && worth_splitting(forward_flops_per_row<Model> * double(rows), pool);
   run_parts(pool, split, [&](part share) noexcept {
-    const index_range r = share.of(rows, row_grain);
+    const index_range r = share.of(rows, row_grain_v<Model, T>);
     if (r.empty()) return;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
       (forward_node<Training, Model, I>(m, x, r, ws, cap, last), ...);
@@ -207,7 +219,7 @@ void backward_node(const Model& m, const T* x, std::size_t rows, T* ws, std::siz
         // dX split by rows: each share reads its rows of dZ and writes its rows of dX.
         const bool split = rows_independent_of<L>() && worth_splitting(product_flops, pool);
         run_parts(pool, split, [&](part share) noexcept {
-          const index_range r = share.of(rows, row_grain);
+          const index_range r = share.of(rows, row_grain_v<Model, T>);
           if (r.empty()) return;
           L::template input_grad<In>(m.template parameter_block<I>(), g + r.begin * Out::size, r.size(),
                                      dx + r.begin * In::size);
