@@ -30,6 +30,14 @@ int main() {
   for (int step = 0; step < 50; ++step) loss = tr.step(x, labels);
   std::printf("trainer: loss %.4f\n", double(loss));
 
+  // The same on two threads (the caller and one worker the trainer starts now): every step
+  // gives the bits one thread gives; this small model is not worth splitting, so it is not.
+  Net twin = Net::init(1);
+  auto tr2 = make_trainer(twin, sparse_categorical_crossentropy{}, rmsprop{.learning_rate = 0.01f}, 8, threads{2});
+  for (int step = 0; step < 3; ++step) tr2.step(x, labels);
+  auto p = tr2.predict(x);  // inference in the trainer's workspace, on its threads
+  std::printf("two threads: %zu threads, first prediction %.4f\n", tr2.thread_count(), double(p(0, 0)));
+
   // Bad input throws and changes nothing.
   labels(0, 0) = 7;
   try {

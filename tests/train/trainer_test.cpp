@@ -191,3 +191,18 @@ TEST_CASE("make_trainer refuses zero threads", "[train][trainer][threads]") {
   REQUIRE_THROWS_AS(frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 4, frost::threads{0}),
                     frost::value_error);
 }
+
+TEST_CASE("trainer::predict equals model(x) on one thread and on two", "[train][trainer][threads]") {
+  wide m = wide::init(6);
+  frost::matrix<float, 96> x(61);
+  frost_test::fill_uniform(x.values(), 13);
+  const auto expected = m(x);
+  for (std::size_t threads : {1u, 2u}) {
+    auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 64, frost::threads{threads});
+    const auto got = tr.predict(x);
+    REQUIRE(got.rows() == 61);
+    REQUIRE(frost_test::same_bytes(got.values(), expected.values()));
+    frost::matrix<float, 96> too_many(65);
+    REQUIRE_THROWS_AS(tr.predict(too_many), frost::shape_error);
+  }
+}

@@ -67,6 +67,18 @@ class trainer {
     return run_<void>(x, nullptr);
   }
 
+  /// Inference (Keras `model.predict(x)` after `compile`) on up to max_batch rows, in this
+  /// trainer's workspace and on its threads: allocates only the result. Equals `model(x)`.
+  typename Model::output_matrix predict(const typename Model::input_matrix& x) {
+    if (!model_->holds_weights()) detail::throw_moved_model("frost::trainer::predict");
+    if (x.rows() > cap_)
+      detail::throw_shape("frost::trainer::predict", "batch rows", "at most " + std::to_string(cap_) + " (max_batch)",
+                          std::to_string(x.rows()));
+    typename Model::output_matrix y(x.rows());
+    if (x.rows() != 0) detail::forward<false>(*model_, x.data(), x.rows(), ws_.data(), x.rows(), y.data(), pool_.get());
+    return y;
+  }
+
   Model& model() noexcept { return *model_; }
   optimizer_type& get_optimizer() noexcept { return opt_; }
   const gradients<Model>& last_gradients() const noexcept { return grads_; }
