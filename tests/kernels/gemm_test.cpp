@@ -172,3 +172,14 @@ TEMPLATE_TEST_CASE("load_n and store_n touch exactly the first n lanes", "[kerne
     for (std::size_t l = 0; l <= L; ++l) REQUIRE(dst[l] == (l < n ? TestType(l + 1) : TestType(-1)));
   }
 }
+
+TEMPLATE_TEST_CASE("gemm forward and weight products on wide layers copy strips of W and dZ correctly",
+                   "[kernels][gemm]", float, double) {
+  // Rows 2 KiB or more apart take the packed paths; 300 rows are more than one 256-row strip of
+  // dZ, and 515 and 530 units end in partial vectors.
+  const std::size_t m = GENERATE(1u, 9u, 300u);
+  CAPTURE(m);
+  check_products<7, 515, TestType>(m);
+  check_fused<5, 530, TestType>(m);
+  check_products<33, 512, TestType>(m);
+}
