@@ -332,6 +332,47 @@ void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db, part shar
                     static_cast<const T*>(nullptr), share);
 }
 
+namespace detail {
+
+// dst[c][r] = src[r][c] for a rows × cols block (leading dimensions lds, ldd). Floats with AVX
+// or wider go through 8 × 8 blocks in registers (24 shuffles); the edges and other types copy
+// one value at a time.
+template <class T>
+inline void transpose(const T* src, std::size_t lds, std::size_t rows, std::size_t cols, T* dst,
+                      std::size_t ldd) noexcept {
+  std::size_t r0 = 0, c0 = 0;
+  if constexpr (std::is_same_v<T, float> && simd_bytes >= 32) {
+    using V = vec_t<float, 32>;
+    for (; r0 + 8 <= rows; r0 += 8) {
+      for (c0 = 0; c0 + 8 <= cols; c0 += 8) {
+        V r[8];
+        for (std::size_t a = 0; a < 8; ++a) r[a] = load<float, 32>(src + (r0 + a) * lds + c0);
+        V t[8], u[8];
+        for (std::size_t a = 0; a < 8; a += 2) {
+          t[a] = __builtin_shufflevector(r[a], r[a + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+          t[a + 1] = __builtin_shufflevector(r[a], r[a + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+        }
+        for (std::size_t a = 0; a < 8; a += 4)
+          for (std::size_t h = 0; h < 2; ++h) {
+            u[a + 2 * h] = __builtin_shufflevector(t[a + h], t[a + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+            u[a + 2 * h + 1] = __builtin_shufflevector(t[a + h], t[a + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+          }
+        for (std::size_t c = 0; c < 4; ++c) {
+          store<float, 32>(dst + (c0 + c) * ldd + r0, __builtin_shufflevector(u[c], u[c + 4], 0, 1, 2, 3, 8, 9, 10, 11));
+          store<float, 32>(dst + (c0 + c + 4) * ldd + r0,
+                           __builtin_shufflevector(u[c], u[c + 4], 4, 5, 6, 7, 12, 13, 14, 15));
+        }
+      }
+      for (std::size_t a = r0; a < r0 + 8; ++a)
+        for (std::size_t c = c0; c < cols; ++c) dst[c * ldd + a] = src[a * lds + c];
+    }
+  }
+  for (std::size_t a = r0; a < rows; ++a)
+    for (std::size_t c = 0; c < cols; ++c) dst[c * ldd + a] = src[a * lds + c];
+}
+
+}  // namespace detail
+
 /// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX. Wᵀ is packed block by block (at most 128 × 64
 /// scalars, on the stack) so that the product runs on the same broadcast-and-FMA tiles as the
 /// forward product, instead of as dot products that end in horizontal sums.
@@ -344,8 +385,7 @@ void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
     const std::size_t kb = std::min(KB, K - kc);
     for (std::size_t nc = 0; nc < N; nc += NB) {
       const std::size_t nb = std::min(NB, N - nc);
-      for (std::size_t k = 0; k < kb; ++k)  // packed[j][k] = W[kc + k][nc + j]
-        for (std::size_t j = 0; j < nb; ++j) packed[j * kb + k] = w[(kc + k) * N + nc + j];
+      detail::transpose(w + kc * N + nc, N, kb, nb, packed, kb);  // packed[j][k] = W[kc + k][nc + j]
       const T* no_bias = nullptr;
       auto rows = [&]<std::size_t R>(std::size_t i) {
         T* out = dx + i * K + kc;
