@@ -138,7 +138,7 @@ using wide = frost::sequential<frost::input<96>, frost::dense<160, frost::swish>
 template <class Model>
 void same_on_two_threads(Model a, Model b) {
   const std::size_t rows = 61;
-  frost::matrix<float, 96> x(rows);
+  typename Model::input_matrix x(rows);
   frost::matrix<float, 40> y(rows);
   frost_test::fill_uniform(x.values(), 11);
   for (std::size_t i = 0; i < rows; ++i) y(i, (i * 7) % 40) = 1.f;
@@ -164,6 +164,24 @@ TEST_CASE("a step on two threads gives the bits of a step on one", "[train][trai
   SECTION("first layer frozen") { same_on_two_threads(frost::freeze<0>(wide::init(4)), frost::freeze<0>(wide::init(4))); }
   SECTION("only the last layer trainable") {
     same_on_two_threads(frost::freeze<0, 1, 2>(wide::init(4)), frost::freeze<0, 1, 2>(wide::init(4)));
+  }
+}
+
+TEST_CASE("a step of a model with big layers splits each layer by units, with the bits of one thread",
+          "[train][trainer][threads]") {
+  // 384 x 384 floats (590 KB) make the forward pass split layer by layer, dense layers by units.
+  using big = frost::sequential<frost::input<384>, frost::dense<384, frost::swish>, frost::activation<frost::relu>,
+                                frost::dense<40, frost::softmax>>;
+  STATIC_REQUIRE(frost::detail::split_forward_by_units_v<big, float>);
+  STATIC_REQUIRE(!frost::detail::split_forward_by_units_v<wide, float>);
+  SECTION("all trainable") { same_on_two_threads(big::init(5), big::init(5)); }
+  SECTION("first layer frozen") { same_on_two_threads(frost::freeze<0>(big::init(5)), frost::freeze<0>(big::init(5))); }
+  SECTION("predict") {
+    big m = big::init(5);
+    frost::matrix<float, 384> x(61);
+    frost_test::fill_uniform(x.values(), 14);
+    auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{}, 64, frost::threads{2});
+    REQUIRE(frost_test::same_bytes(tr.predict(x).values(), m(x).values()));
   }
 }
 

@@ -96,8 +96,27 @@ inline constexpr bool rows_independent_v = [] {
 template <class Model>
 inline constexpr double forward_flops_per_row = 2.0 * static_cast<double>(Model::param_count);
 
+/// Can layer `L` split its forward pass by units (a trailing `part`)?
+template <class L, class In, class T>
+concept has_split_forward = requires(const T* c, T* o, std::size_t n, part p) {
+  L::template forward<In>(c, c, n, o, o, p);
+};
+
+/// Does `Model` have a layer whose weights are too big to stream through every thread's caches
+/// (half a 1 MiB L2)? Then its forward pass is split layer by layer, each layer by units, so
+/// that each thread reads only its own columns of W; otherwise the whole chain is split by rows
+/// with no wait between layers.
+template <class Model, class T>
+inline constexpr bool split_forward_by_units_v = [] {
+  return [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return ((unfrozen_t<typename Model::template layer_type<I>>::template param_count<
+                 typename Model::template layer_input_shape<I>> * sizeof(T) >= 512 * 1024) || ...);
+  }(std::make_index_sequence<Model::layer_count>{});
+}();
+
 template <bool Training, class Model, std::size_t I, class T>
-void forward_node(const Model& m, const T* x, index_range r, T* ws, std::size_t cap, T* last) noexcept {
+void forward_node(const Model& m, const T* x, index_range r, T* ws, std::size_t cap, T* last,
+                  part units = part::whole()) noexcept {
   using L = unfrozen_t<typename Model::template layer_type<I>>;
   using In = typename Model::template layer_input_shape<I>;
   using Out = typename Model::template layer_output_shape<I>;
@@ -114,18 +133,50 @@ void forward_node(const Model& m, const T* x, index_range r, T* ws, std::size_t 
   T* kept = nullptr;
   if constexpr (Training) kept = extra_in<Model, I>(ws, cap);
   if (kept != nullptr) kept += r.begin * extra_kept_of<L, In>();
-  L::template forward<In>(m.template parameter_block<I>(), in + r.begin * In::size, r.size(),
-                          out + r.begin * Out::size, kept);
+  if constexpr (has_split_forward<L, In, T>)
+    L::template forward<In>(m.template parameter_block<I>(), in + r.begin * In::size, r.size(),
+                            out + r.begin * Out::size, kept, units);
+  else
+    L::template forward<In>(m.template parameter_block<I>(), in + r.begin * In::size, r.size(),
+                            out + r.begin * Out::size, kept);
+}
+
+// One layer of a forward pass split layer by layer: by units where the layer can, else by rows.
+template <bool Training, class Model, std::size_t I, class T>
+void forward_layer_split(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last,
+                         thread_pool* pool) noexcept {
+  using L = unfrozen_t<typename Model::template layer_type<I>>;
+  using In = typename Model::template layer_input_shape<I>;
+  const double flops = 2.0 * double(rows) * double(L::template param_count<In>);
+  if constexpr (has_split_forward<L, In, T>) {
+    run_parts(pool, worth_splitting(flops, pool), [&](part units) noexcept {
+      forward_node<Training, Model, I>(m, x, index_range{0, rows}, ws, cap, last, units);
+    });
+  } else {
+    run_parts(pool, rows_independent_of<L>() && worth_splitting(flops, pool), [&](part share) noexcept {
+      const index_range r = share.of(rows, row_grain_v<Model, T>);
+      if (!r.empty()) forward_node<Training, Model, I>(m, x, r, ws, cap, last);
+    });
+  }
 }
 
 /// Runs the model forward over `rows` samples. Training: outputs go to the workspace as the
 /// plan lays out (the model output included). Inference: only slots, result in `last`.
 /// With a pool, the batch is split by rows across its threads (when every layer's rows are
-/// independent): no thread waits for another until the end.
+/// independent): no thread waits for another until the end; or, for models with big weight
+/// matrices, each layer by units (see split_forward_by_units_v).
 template <bool Training, class Model, class T>
 void forward(const Model& m, const T* x, std::size_t rows, T* ws, std::size_t cap, T* last = nullptr,
              thread_pool* pool = nullptr) noexcept {
   static_assert(Model::plan.chain, "frost: the slot layout of graph/execute.hpp runs chains of layers only");
+  if constexpr (split_forward_by_units_v<Model, T>) {
+    if (pool != nullptr && pool->size() > 1) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (forward_layer_split<Training, Model, I>(m, x, rows, ws, cap, last, pool), ...);
+      }(std::make_index_sequence<Model::layer_count>{});
+      return;
+    }
+  }
   const bool split = rows_independent_v<Model> && worth_splitting(forward_flops_per_row<Model> * double(rows), pool);
   run_parts(pool, split, [&](part share) noexcept {
     const index_range r = share.of(rows, row_grain_v<Model, T>);

@@ -141,16 +141,19 @@ inline constexpr bool pack_forward = N * sizeof(T) >= 2048;
 /// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]), with f applied to each register tile before it is
 /// stored (the epilogue; `identity` by default). bias may be null (no bias). When `z` is not
 /// null it receives the sums before f (the pre-activation a backward may need). Overwrites Y.
+/// With `share`, only that share of the columns (shares may run at once).
 template <std::size_t K, std::size_t N, class T, class F = identity>
-void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr,
-                  const F& f = {}) noexcept {
+void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
+                  part share = part::whole()) noexcept {
   constexpr std::size_t L = native<T>::width;
   constexpr std::size_t NC = std::min(N, std::max<std::size_t>(2 * L, 256 / (2 * L) * (2 * L)));
   constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes / sizeof(T) / NC));
+  // `share` computes its share of the columns: whole pairs of vectors, the partial one last.
+  const index_range cols = share.of(N, 2 * L);
   // Partial sums of earlier panels of K wait in z (if kept) or in y.
   T* partial = z != nullptr ? z : y;
-  for (std::size_t jc = 0; jc < N; jc += NC) {
-    const std::size_t nb = std::min(NC, N - jc);
+  for (std::size_t jc = cols.begin; jc < cols.end; jc += NC) {
+    const std::size_t nb = std::min(NC, cols.end - jc);
     for (std::size_t kc = 0; kc < K; kc += KC) {
       const std::size_t kb = std::min(KC, K - kc);
       const bool first = kc == 0;

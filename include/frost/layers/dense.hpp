@@ -75,6 +75,14 @@ struct dense {
 
   /// y = f(x·W + b). An elementwise f runs in the product's epilogue, on each register tile
   /// before it is stored; z (when kept) is stored beside it. Softmax runs as a pass over rows.
+  /// The forward pass of `share`'s units only (shares may run at once). Elementwise f only.
+  template <class In, class T>
+    requires activation::elementwise
+  static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z, part share) noexcept {
+    kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y, z, typename activation::function{},
+                                           share);
+  }
+
   template <class In, class T>
   static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z) noexcept {
     const T* bias = p + In::size * Units;
