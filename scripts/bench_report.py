@@ -210,7 +210,7 @@ def section(run, args):
         w(f"### {threads} thread{'s' if threads > 1 else ''}")
         w("")
         has_floor = any(run.result(FLOOR, threads, c) for c in cases)
-        has_frost = threads == 1 and any(run.result("frost", 1, c) for c in cases)
+        has_frost = any(run.result("frost", threads, c) for c in cases)
         header = ["case", "peer", "µs per step", "samples/s", "GFLOP/s"]
         header += ["× OpenBLAS floor"] * has_floor + ["× frost"] * has_frost
         if threads > 1:
@@ -226,11 +226,6 @@ def section(run, args):
                 label = f"**{case_name(case)}**" if first else ""
                 r = run.result(peer, threads, case)
                 if r is None:
-                    if peer == "frost" and threads > 1:
-                        cells = [label, PEER_LABEL.get(peer, peer), "n/a (single-threaded)"]
-                        cells += [""] * (len(header) - len(cells))
-                        w("| " + " | ".join(cells) + " |")
-                        first = False
                     continue
                 us, variant, n = r
                 cells = [label, PEER_LABEL.get(peer, peer), fmt_us(us) + rounds_note(n, args.rounds),
@@ -263,7 +258,7 @@ def section(run, args):
                 if t and f:
                     cells.append(f"{f[0] / t[0]:.3f}")
                 else:
-                    cells.append("n/a" if peer == "frost" and threads > 1 else "")
+                    cells.append("")
             rows.append("| " + " | ".join(cells) + " |")
     if rows:
         w("### Frozen step against trainable step")
@@ -283,7 +278,7 @@ def section(run, args):
     w("Columns: samples/s = batch / time; GFLOP/s = FLOP per step / time, FLOP per step being the "
       "benchmarks' count of the step's matrix products (`bench/peers/workloads.hpp`); × OpenBLAS floor = time / the OpenBLAS time at "
       "the same thread count; × frost = time / frost's time (above 1: slower than frost); speedup "
-      "= time at 1 thread / time at 2 threads. frost runs on one thread, so it has no 2-thread figures.")
+      "= time at 1 thread / time at 2 threads (frost: a trainer made with `threads{2}`).")
     if args.skipped.split():
         w("")
         w("Not run (not built on this machine): " + ", ".join(args.skipped.split()) + ".")
@@ -308,7 +303,7 @@ count.
 After its own benchmark, `scripts/bench` runs every peer executable that is built, in rounds:
 per round, each peer once at 1 thread, then each peer once at 2 threads (`FROST_BENCH_THREADS`),
 always in the same order, so that noise on the shared machine falls on all of them alike. frost
-is single-threaded and runs at 1 thread only. libtorch runs twice at 2 threads, as is and with
+runs at 2 threads as a trainer made with `threads{2}`. libtorch runs twice at 2 threads, as is and with
 `OMP_WAIT_POLICY=PASSIVE`, and the faster of the two counts. `FROST_BENCH_ROUNDS` sets the number
 of rounds (default 3), `FROST_BENCH_FILTER` a benchmark filter and `FROST_BENCH_PEERS` the peers
 (default `frost eigen openblas torch dlib`). The JSON goes to `build/release/peers/`, and
