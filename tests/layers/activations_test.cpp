@@ -6,7 +6,9 @@
 
 #include <array>
 #include <cmath>
+#include <algorithm>
 #include <cstddef>
+#include <vector>
 
 namespace {
 
@@ -83,4 +85,32 @@ TEST_CASE("activations declare what their backward reads", "[layers][activations
   STATIC_REQUIRE(frost::activations::sigmoid::reads == frost::backward_reads::output);
   STATIC_REQUIRE(frost::activations::tanh::reads == frost::backward_reads::output);
   STATIC_REQUIRE(frost::activations::softmax::reads == frost::backward_reads::output);
+}
+
+namespace {
+template <std::size_t N>
+void softmax_matches_double(std::size_t rows) {
+  std::vector<float> z(rows * N);
+  for (std::size_t i = 0; i < z.size(); ++i) z[i] = float((i * 37) % 23) * 0.7f - 6.f;
+  const std::vector<float> in = z;
+  frost::activations::softmax::forward<N>(z.data(), rows);
+  for (std::size_t r = 0; r < rows; ++r) {
+    double top = in[r * N], sum = 0;
+    for (std::size_t j = 0; j < N; ++j) top = std::max(top, double(in[r * N + j]));
+    for (std::size_t j = 0; j < N; ++j) sum += std::exp(double(in[r * N + j]) - top);
+    for (std::size_t j = 0; j < N; ++j)
+      REQUIRE(z[r * N + j] == Approx(std::exp(double(in[r * N + j]) - top) / sum).epsilon(1e-6).margin(1e-12));
+  }
+}
+}  // namespace
+
+TEST_CASE("softmax over many rows and widths matches a double reference", "[layers][activations]") {
+  // Rows in blocks of four and a tail; widths below, at and above one vector.
+  for (std::size_t rows : {1u, 4u, 7u, 9u}) {
+    softmax_matches_double<1>(rows);
+    softmax_matches_double<3>(rows);
+    softmax_matches_double<10>(rows);
+    softmax_matches_double<16>(rows);
+    softmax_matches_double<17>(rows);
+  }
 }

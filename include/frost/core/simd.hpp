@@ -172,8 +172,28 @@ inline void store_n(T* p, vec_t<T, Bytes> v, std::size_t n) noexcept {
   std::memcpy(p, &v, n * sizeof(T));
 }
 
+/// Every lane `s`. (Not `vec{} + s`: that adds 0 to s first, which the compiler must keep
+/// because -0 + 0 is +0, an extra instruction per broadcast in the GEMM loops.)
 template <class T, std::size_t Bytes = simd_bytes>
 inline vec_t<T, Bytes> broadcast(T s) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (Bytes == 64) {
+    if constexpr (sizeof(T) == 4) return _mm512_set1_ps(s);
+    else return _mm512_set1_pd(s);
+  }
+#endif
+#if defined(__AVX__)
+  if constexpr (Bytes == 32) {
+    if constexpr (sizeof(T) == 4) return _mm256_set1_ps(s);
+    else return _mm256_set1_pd(s);
+  }
+#endif
+#if defined(__SSE2__)
+  if constexpr (Bytes == 16) {
+    if constexpr (sizeof(T) == 4) return _mm_set1_ps(s);
+    else return _mm_set1_pd(s);
+  }
+#endif
   return vec_t<T, Bytes>{} + s;
 }
 
@@ -255,7 +275,7 @@ using element_t = typename detail::element<V>::type;
 /// `s` as a `V`: itself for a scalar, broadcast for a vector.
 template <class V, class S>
 inline V splat(S s) noexcept {
-  if constexpr (is_vector_v<V>) return V{} + static_cast<element_t<V>>(s);
+  if constexpr (is_vector_v<V>) return broadcast<element_t<V>, sizeof(V)>(static_cast<element_t<V>>(s));
   else return static_cast<V>(s);
 }
 
@@ -386,6 +406,35 @@ inline V tanh(V x) noexcept {
     const V signed_big = select(x < splat<V>(0.f), -big, big);
     const V result = select(ax < splat<V>(0.625f), small, select(ax > splat<V>(9.f), select(x < splat<V>(0.f), splat<V>(-1.f), splat<V>(1.f)), signed_big));
     return select(x != x || x == splat<V>(0.f), x, result);  // NaN stays NaN, ±0 stays ±0
+  }
+}
+
+/// The sum and the maximum of a vector's lanes, halving the width at each step (the compiler
+/// turns the copies of halves into lane extracts).
+template <class T, std::size_t B>
+inline T reduce_add(vec_t<T, B> v) noexcept {
+  if constexpr (B == 16) {
+    T s = v[0];
+    for (std::size_t l = 1; l < B / sizeof(T); ++l) s += v[l];
+    return s;
+  } else {
+    vec_t<T, B / 2> lo, hi;
+    std::memcpy(&lo, &v, B / 2);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + B / 2, B / 2);
+    return reduce_add<T, B / 2>(lo + hi);
+  }
+}
+template <class T, std::size_t B>
+inline T reduce_max(vec_t<T, B> v) noexcept {
+  if constexpr (B == 16) {
+    T s = v[0];
+    for (std::size_t l = 1; l < B / sizeof(T); ++l) s = v[l] > s ? v[l] : s;
+    return s;
+  } else {
+    vec_t<T, B / 2> lo, hi;
+    std::memcpy(&lo, &v, B / 2);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + B / 2, B / 2);
+    return reduce_max<T, B / 2>(select(lo > hi, lo, hi));
   }
 }
 

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <limits>
 #include <string_view>
 #include <type_traits>
 
@@ -161,6 +162,43 @@ struct softmax {
   static constexpr bool outputs_probabilities = true;
   template <std::size_t N, class T>
   static void forward(T* z, std::size_t rows) noexcept {
+    constexpr std::size_t L = simd::native<T>::width;
+    if constexpr (N <= L) {
+      // A row fits one vector: max, e^(z - max), sum and scale all in registers.
+      using V = simd::native_t<T>;
+      constexpr std::size_t B = simd::simd_bytes;
+      V lanes{};
+      for (std::size_t l = 0; l < L; ++l) lanes[l] = static_cast<T>(l);
+      const auto used = lanes < simd::splat<V>(N);
+      const V lowest = simd::splat<V>(-std::numeric_limits<T>::infinity());
+      auto one_row = [&](V v) {
+        const T top = simd::reduce_max<T, B>(simd::select(used, v, lowest));
+        const V e = simd::select(used, simd::exp(v - simd::splat<V>(top)), V{});
+        return e * simd::splat<V>(T{1} / simd::reduce_add<T, B>(e));
+      };
+      auto load_row = [&](const T* row) { return N == L ? simd::load<T, B>(row) : simd::load_n<T, B>(row, N); };
+      auto store_row = [&](T* row, V y) {
+        if constexpr (N == L) simd::store<T, B>(row, y);
+        else simd::store_n<T, B>(row, y, N);
+      };
+      // Blocks of 4 rows, all loaded before any is stored: a masked store delays a later load of
+      // the same cache line, which would chain the rows one after another.
+      const std::size_t whole = rows / 4 * 4;
+      for (std::size_t r = 0; r < whole; r += 4) {
+        T* at = z + r * N;
+        V v0 = load_row(at), v1 = load_row(at + N), v2 = load_row(at + 2 * N), v3 = load_row(at + 3 * N);
+        v0 = one_row(v0);
+        v1 = one_row(v1);
+        v2 = one_row(v2);
+        v3 = one_row(v3);
+        store_row(at, v0);
+        store_row(at + N, v1);
+        store_row(at + 2 * N, v2);
+        store_row(at + 3 * N, v3);
+      }
+      for (std::size_t r = whole; r < rows; ++r) store_row(z + r * N, one_row(load_row(z + r * N)));
+      return;
+    }
     for (std::size_t r = 0; r < rows; ++r) {
       T* row = z + r * N;
       const T top = *std::max_element(row, row + N);
