@@ -81,7 +81,10 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
 // R rows × VN vectors of B bytes of Y = X(R×kb)·W(kb×cols), seeded from `prev` (the sums of
 // earlier panels of K) or else from `init` (the bias) or else zero. The sums go to `raw` (unless
 // null) and, on the last panel of K, `f(sums)` to `act` (unless null). n: lanes of a partial chunk.
-template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, class F>
+// PaddedW: W's rows hold whole vectors (a zero-padded copy), so they load without masks even
+// in a partial chunk; masked loads inside the loop would keep the compiler from holding the
+// accumulators in registers.
+template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, class F, bool PaddedW = false>
 inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* raw, T* act,
                          std::size_t ldy, const T* init, const T* prev, std::size_t n, const F& f) noexcept {
   using V = vec_t<T, B>;
@@ -93,7 +96,7 @@ inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ld
                              : (init ? load_lanes<T, B, Partial>(init + v * L, n) : V{});
   for (std::size_t k = 0; k < kb; ++k) {
     V wv[VN];
-    for (std::size_t v = 0; v < VN; ++v) wv[v] = load_lanes<T, B, Partial>(w + k * ldw + v * L, n);
+    for (std::size_t v = 0; v < VN; ++v) wv[v] = load_lanes<T, B, Partial && !PaddedW>(w + k * ldw + v * L, n);
     for (std::size_t r = 0; r < R; ++r) {
       const V xb = broadcast<T, B>(x[r * ldx + k]);
       for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
@@ -152,6 +155,7 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
   const index_range cols = share.of(N, 2 * L);
   // Partial sums of earlier panels of K wait in z (if kept) or in y.
   T* partial = z != nullptr ? z : y;
+  alignas(64) T packed[KC * 2 * L];
   for (std::size_t jc = cols.begin; jc < cols.end; jc += NC) {
     const std::size_t nb = std::min(NC, cols.end - jc);
     for (std::size_t kc = 0; kc < K; kc += KC) {
@@ -160,30 +164,35 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
       const bool last = kc + kb == K;
       T* raw = last ? z : partial;
       const T* wp = w + kc * N;
-      if constexpr (!detail::pack_forward<T, N>) {
+      // A column strip of the panel copied to a contiguous, zero-padded block, then every row
+      // tile of X streams through it with unmasked loads of W.
+      auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+        constexpr std::size_t width = VN * (B / sizeof(T));
+        const std::size_t n = std::min(width, jc + nb - j);
+        for (std::size_t k = 0; k < kb; ++k)
+          for (std::size_t c = 0; c < width; ++c) packed[k * width + c] = c < n ? wp[k * N + j + c] : T{};
         auto rows = [&]<std::size_t R>(std::size_t i) {
-          detail::tile_rows<R>(x + i * K + kc, K, wp, N, kb, jc, nb, raw ? raw + i * N : nullptr,
-                               last ? y + i * N : nullptr, N, bias, first ? nullptr : partial + i * N, f);
+          detail::forward_tile<R, B, VN, Partial, T, F, true>(
+              x + i * K + kc, K, packed, width, kb, raw ? raw + i * N + j : nullptr, last ? y + i * N + j : nullptr, N,
+              bias ? bias + j : nullptr, first ? nullptr : partial + i * N + j, jc + nb - j, f);
         };
         detail::for_row_tiles(m, rows);
+      };
+      if constexpr (detail::pack_forward<T, N>) {
+        // Wide W: rows of W lie N·sizeof(T) bytes apart, which maps them onto few cache sets:
+        // every strip is copied.
+        detail::column_chunks<T>(jc, jc + nb, strip);
       } else {
-        // Wide W: rows of W lie N·sizeof(T) bytes apart, which maps them onto few cache sets.
-        // Each column strip of the panel is copied to a contiguous block first, then every row
-        // tile of X streams through it.
-        alignas(64) T packed[KC * 2 * L];
-        detail::column_chunks<T>(jc, jc + nb, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
-          constexpr std::size_t width = VN * (B / sizeof(T));
-          const std::size_t n = std::min(width, jc + nb - j);
-          for (std::size_t k = 0; k < kb; ++k)
-            for (std::size_t c = 0; c < width; ++c) packed[k * width + c] = c < n ? wp[k * N + j + c] : T{};
+        // Whole vectors straight from W; only a partial last vector goes through a copy.
+        const std::size_t whole = jc + nb / L * L;
+        if (whole > jc) {
           auto rows = [&]<std::size_t R>(std::size_t i) {
-            detail::forward_tile<R, B, VN, Partial>(x + i * K + kc, K, packed, width, kb,
-                                                    raw ? raw + i * N + j : nullptr, last ? y + i * N + j : nullptr,
-                                                    N, bias ? bias + j : nullptr,
-                                                    first ? nullptr : partial + i * N + j, jc + nb - j, f);
+            detail::tile_rows<R>(x + i * K + kc, K, wp, N, kb, jc, whole - jc, raw ? raw + i * N : nullptr,
+                                 last ? y + i * N : nullptr, N, bias, first ? nullptr : partial + i * N, f);
           };
           detail::for_row_tiles(m, rows);
-        });
+        }
+        if (whole < jc + nb) detail::column_chunks<T>(whole, jc + nb, strip);
       }
     }
   }
@@ -194,8 +203,9 @@ namespace detail {
 // dW tile: R consecutive k × VN vectors of B bytes of j, reduced over all m rows. The first
 // tile of K (First) also turns dL/dy into dZ = p(dL/dy, z, y) in place (the prologue p, the
 // activation's derivative) and reduces db.
+// PaddedG: rows of G hold whole vectors (a zero-padded copy): unmasked loads, as in forward_tile.
 template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, bool First, std::size_t K, std::size_t N,
-          class T, class P>
+          class T, class P, bool PaddedG = false>
 inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, std::size_t ldw, T* db,
                         std::size_t n, const P& p, bool accumulate = false) noexcept {
   using V = vec_t<T, B>;
@@ -210,7 +220,7 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
     V dv[VN];
     for (std::size_t v = 0; v < VN; ++v) {
       const std::size_t at = i * N + v * L;
-      dv[v] = load_lanes<T, B, Partial>(g + at, n);
+      dv[v] = load_lanes<T, B, Partial && !PaddedG>(g + at, n);
       if constexpr (prologue) {
         V zv{}, yv{};
         if constexpr (P::reads_input) zv = load_lanes<T, B, Partial>(z + at, n);
@@ -278,7 +288,8 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
         }
       const bool acc = i0 != 0;
       auto tile = [&]<std::size_t R>(std::size_t k) {
-        weight_tile<R, B, VN, Partial, false, K, width>(x + i0 * K + k, packed, static_cast<const T*>(nullptr),
+        weight_tile<R, B, VN, Partial, false, K, width, T, no_prologue, true>(x + i0 * K + k, packed,
+                                                                        static_cast<const T*>(nullptr),
                                                         static_cast<const T*>(nullptr), mb, dw + k * N + j, N,
                                                         static_cast<T*>(nullptr), n, no_prologue{}, acc);
       };
@@ -312,19 +323,25 @@ void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, cons
   const index_range cols = share.of(N, detail::weight_column_grain<T>);
   if (cols.empty()) return;
   const std::size_t j0 = cols.begin, j1 = cols.end;
+  constexpr std::size_t L = native<T>::width;
   if constexpr (detail::pack_weight<T, N>) {
     detail::weight_packed<K, N>(x, g, m, dw, db, p, y, z, j0, j1);
     return;
   }
+  // A partial last vector goes through a zero-padded copy of its strip of dZ (see weight_tile).
+  const std::size_t whole = j0 + (j1 - j0) / L * L;
+  if (whole < j1) detail::weight_packed<K, N>(x, g, m, dw, db, p, y, z, whole, j1);
+  if (whole == j0) return;
+  const std::size_t end = whole;
   // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
   constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
-  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, j1);
+  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, end);
   constexpr std::size_t K8 = simd_bytes == 64 ? R0 + (K - R0) / 8 * 8 : R0;
   constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
-  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
-  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
+  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
+  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
   if constexpr (K4 != K)
-    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, j1);
+    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
 }
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
