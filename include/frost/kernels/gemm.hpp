@@ -47,14 +47,22 @@ inline constexpr std::size_t panel_bytes = 256 * 1024;
 /// Covers columns [j, end) with chunks of vectors: two full vectors at a time, then one, then
 /// the rest (fewer lanes than a vector) as one partial vector of the narrowest width that holds
 /// it, loaded and stored with masks. Calls `tile.template operator()<Bytes, Vectors, Partial>(j)`.
+/// The whole-vector part alone: returns where it stopped (the start of the partial rest).
 template <class T, class Tile>
-inline void column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
+inline std::size_t whole_column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
   constexpr std::size_t L = simd_bytes / sizeof(T);
   for (; j + 2 * L <= end; j += 2 * L) tile.template operator()<simd_bytes, 2, false>(j);
   if (j + L <= end) {
     tile.template operator()<simd_bytes, 1, false>(j);
     j += L;
   }
+  return j;
+}
+
+/// The partial rest alone ([j, end) holds fewer lanes than a vector): one masked vector.
+template <class T, class Tile>
+inline void partial_column_chunk(std::size_t j, std::size_t end, Tile&& tile) {
+  constexpr std::size_t L = simd_bytes / sizeof(T);
   const std::size_t rest = end - j;
   if (rest == 0) return;
   if constexpr (simd_bytes >= 64) {
@@ -64,6 +72,11 @@ inline void column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
     if (rest <= L / 2) return tile.template operator()<simd_bytes / 2, 1, true>(j);
   }
   tile.template operator()<simd_bytes, 1, true>(j);
+}
+
+template <class T, class Tile>
+inline void column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
+  partial_column_chunk<T>(whole_column_chunks<T>(j, end, tile), end, tile);
 }
 
 // Loads and stores vector v of a chunk; the last vector of a partial chunk holds n lanes.
@@ -85,7 +98,7 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
 // in a partial chunk; masked loads inside the loop would keep the compiler from holding the
 // accumulators in registers.
 template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, class F, bool PaddedW = false>
-inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* raw, T* act,
+[[gnu::noinline]] void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, T* raw, T* act,
                          std::size_t ldy, const T* init, const T* prev, std::size_t n, const F& f) noexcept {
   using V = vec_t<T, B>;
   constexpr std::size_t L = B / sizeof(T);
@@ -110,27 +123,33 @@ inline void forward_tile(const T* x, std::size_t ldx, const T* w, std::size_t ld
       for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(act + r * ldy + v * L, f(acc[r][v]), n);
 }
 
-// R rows of columns [j0, j0 + nb) of X(R×kb)·W(kb×·): see forward_tile. W, Y: leading dimensions ldw, ldy.
-template <std::size_t R, class T, class F>
+// R rows of columns [j0, j0 + nb) of X(R×kb)·W(kb×·) (with WithPartial false: whole vectors only,
+// the caller handles the rest): see forward_tile. W, Y: leading dimensions ldw, ldy.
+template <std::size_t R, bool WithPartial, class T, class F>
 inline void tile_rows(const T* x, std::size_t ldx, const T* w, std::size_t ldw, std::size_t kb, std::size_t j0,
                       std::size_t nb, T* raw, T* act, std::size_t ldy, const T* bias, const T* prev,
                       const F& f) noexcept {
   const std::size_t end = j0 + nb;
-  column_chunks<T>(j0, end, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+  auto tile = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
     forward_tile<R, B, VN, Partial>(x, ldx, w + j, ldw, kb, raw ? raw + j : nullptr, act ? act + j : nullptr, ldy,
                                     bias ? bias + j : nullptr, prev ? prev + j : nullptr, end - j, f);
-  });
+  };
+  if constexpr (WithPartial) column_chunks<T>(j0, end, tile);
+  else whole_column_chunks<T>(j0, end, tile);
 }
 
 // Runs `rows.template operator()<R>(i)` over [0, m) in tiles of R rows: 8 where there are 32
 // vector registers (AVX-512: 8 rows × 2 vectors = 16 accumulators, 2 loads and 8 broadcasts per
-// 16 FMAs), then 4, then 1.
+// 16 FMAs), else 4; then single rows. (One tile height per target keeps the number of kernel
+// instantiations, and so compile time, down; batches are mostly multiples of 8.)
 template <class Rows>
 inline void for_row_tiles(std::size_t m, Rows&& rows) {
   std::size_t i = 0;
-  if constexpr (simd_bytes == 64)
+  if constexpr (simd_bytes == 64) {
     for (; i + 8 <= m; i += 8) rows.template operator()<8>(i);
-  for (; i + 4 <= m; i += 4) rows.template operator()<4>(i);
+  } else {
+    for (; i + 4 <= m; i += 4) rows.template operator()<4>(i);
+  }
   for (; i < m; ++i) rows.template operator()<1>(i);
 }
 
@@ -187,12 +206,12 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
         const std::size_t whole = jc + nb / L * L;
         if (whole > jc) {
           auto rows = [&]<std::size_t R>(std::size_t i) {
-            detail::tile_rows<R>(x + i * K + kc, K, wp, N, kb, jc, whole - jc, raw ? raw + i * N : nullptr,
+            detail::tile_rows<R, false>(x + i * K + kc, K, wp, N, kb, jc, whole - jc, raw ? raw + i * N : nullptr,
                                  last ? y + i * N : nullptr, N, bias, first ? nullptr : partial + i * N, f);
           };
           detail::for_row_tiles(m, rows);
         }
-        if (whole < jc + nb) detail::column_chunks<T>(whole, jc + nb, strip);
+        if (whole < jc + nb) detail::partial_column_chunk<T>(whole, jc + nb, strip);
       }
     }
   }
@@ -245,7 +264,7 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
 template <std::size_t R, bool First, std::size_t K, std::size_t N, class T, class P>
 inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, const P& p,
                         std::size_t j0, std::size_t j1) noexcept {
-  column_chunks<T>(j0, j1, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+  whole_column_chunks<T>(j0, j1, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
     weight_tile<R, B, VN, Partial, First, K, N>(x, g + j, y ? y + j : nullptr, z ? z + j : nullptr, m, dw + j, N,
                                                 db ? db + j : nullptr, j1 - j, p);
   });
@@ -259,12 +278,13 @@ inline constexpr bool pack_weight = N * sizeof(T) >= 2048;
 // dW and db over columns [j0, j1) with each strip of dZ (up to 256 rows × one column chunk)
 // copied to a contiguous block as the prologue computes it; every tile of K then streams through
 // the block.
-template <std::size_t K, std::size_t N, class T, class P>
+// OnlyPartial: [j0, j1) is one partial vector's columns (the rest of an unpacked product).
+template <std::size_t K, std::size_t N, bool OnlyPartial, class T, class P>
 inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
                           std::size_t j0, std::size_t j1) noexcept {
   constexpr std::size_t MB = 256;
   alignas(64) T packed[MB * 2 * native<T>::width];
-  column_chunks<T>(j0, j1, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+  auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
     using V = vec_t<T, B>;
     constexpr std::size_t L = B / sizeof(T), width = VN * L;
     constexpr bool prologue = !std::is_same_v<P, no_prologue>;
@@ -293,15 +313,16 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
                                                         static_cast<const T*>(nullptr), mb, dw + k * N + j, N,
                                                         static_cast<T*>(nullptr), n, no_prologue{}, acc);
       };
+      constexpr std::size_t R = simd_bytes == 64 ? 8 : 4;
       std::size_t k = 0;
-      if constexpr (simd_bytes == 64)
-        for (; k + 8 <= K; k += 8) tile.template operator()<8>(k);
-      for (; k + 4 <= K; k += 4) tile.template operator()<4>(k);
+      for (; k + R <= K; k += R) tile.template operator()<R>(k);
       for (; k < K; ++k) tile.template operator()<1>(k);
     }
     if (db != nullptr)
       for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(db + j + v * L, dbacc[v], n);
-  });
+  };
+  if constexpr (OnlyPartial) partial_column_chunk<T>(j0, j1, strip);
+  else column_chunks<T>(j0, j1, strip);
 }
 
 /// Columns of dW a share of the weight-gradient product covers: whole pairs of vectors, so that
@@ -309,6 +330,25 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
 template <class T>
 inline constexpr std::size_t weight_column_grain = 2 * native<T>::width;
 
+}  // namespace detail
+
+namespace detail {
+// The unpacked weight-gradient product over whole vectors of columns [j0, end).
+template <std::size_t K, std::size_t N, class T, class P>
+void weight_whole(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
+                  std::size_t j0, std::size_t end) noexcept {
+  // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
+  constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
+  weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, end);
+  // Then tiles of R0 inputs, and what is left in a 4-input tile and single inputs.
+  constexpr std::size_t KR = R0 == 1 ? R0 : R0 + (K - R0) / R0 * R0;
+  for (std::size_t k = R0; k < KR; k += R0) weight_rows<R0, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
+  // A rest of 4 or more inputs as one 4-input tile (each single input is a whole pass over dZ).
+  constexpr std::size_t K4 = R0 == 8 && K - KR >= 4 ? KR + 4 : KR;
+  if constexpr (K4 != KR) weight_rows<4, false, K, N>(x + KR, g, y, z, m, dw + KR * N, db, p, j0, end);
+  if constexpr (K4 != K)
+    for (std::size_t k = K4; k < K; ++k) weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
+}
 }  // namespace detail
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null), where dZ = p(G, Z, Y)
@@ -325,24 +365,15 @@ void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, cons
   const std::size_t j0 = cols.begin, j1 = cols.end;
   constexpr std::size_t L = native<T>::width;
   if constexpr (detail::pack_weight<T, N>) {
-    detail::weight_packed<K, N>(x, g, m, dw, db, p, y, z, j0, j1);
-    return;
+    detail::weight_packed<K, N, false>(x, g, m, dw, db, p, y, z, j0, j1);
+  } else {
+    // A partial last vector goes through a zero-padded copy of its strip of dZ (see weight_tile).
+    const std::size_t whole = j0 + (j1 - j0) / L * L;
+    if (whole < j1) detail::weight_packed<K, N, true>(x, g, m, dw, db, p, y, z, whole, j1);
+    if (whole != j0) detail::weight_whole<K, N>(x, g, m, dw, db, p, y, z, j0, whole);
   }
-  // A partial last vector goes through a zero-padded copy of its strip of dZ (see weight_tile).
-  const std::size_t whole = j0 + (j1 - j0) / L * L;
-  if (whole < j1) detail::weight_packed<K, N>(x, g, m, dw, db, p, y, z, whole, j1);
-  if (whole == j0) return;
-  const std::size_t end = whole;
-  // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
-  constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
-  detail::weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, end);
-  constexpr std::size_t K8 = simd_bytes == 64 ? R0 + (K - R0) / 8 * 8 : R0;
-  constexpr std::size_t K4 = K8 + (K - K8) / 4 * 4;
-  for (std::size_t k = R0; k < K8; k += 8) detail::weight_rows<8, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
-  for (std::size_t k = K8; k < K4; k += 4) detail::weight_rows<4, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
-  if constexpr (K4 != K)
-    for (std::size_t k = K4; k < K; ++k) detail::weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
 }
+
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
 template <std::size_t K, std::size_t N, class T>
@@ -409,7 +440,7 @@ void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
       const T* no_bias = nullptr;
       auto rows = [&]<std::size_t R>(std::size_t i) {
         T* out = dx + i * K + kc;
-        detail::tile_rows<R>(dz + i * N + nc, N, packed, kb, nb, 0, kb, out, static_cast<T*>(nullptr), K, no_bias,
+        detail::tile_rows<R, true>(dz + i * N + nc, N, packed, kb, nb, 0, kb, out, static_cast<T*>(nullptr), K, no_bias,
                              nc != 0 ? out : nullptr, identity{});
       };
       detail::for_row_tiles(m, rows);
