@@ -219,6 +219,19 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
 
 namespace detail {
 
+// One vector of dZ = p(G, z, y) at offset `at`, loaded from G (and z, y where p reads them) and
+// stored back into G: the weight-gradient prologue.
+template <std::size_t B, bool Partial, class T, class P>
+inline vec_t<T, B> apply_prologue(T* g, const T* y, const T* z, std::size_t at, std::size_t n, const P& p) noexcept {
+  using V = vec_t<T, B>;
+  V zv{}, yv{};
+  if constexpr (P::reads_input) zv = load_lanes<T, B, Partial>(z + at, n);
+  if constexpr (P::reads_output) yv = load_lanes<T, B, Partial>(y + at, n);
+  const V dz = p(load_lanes<T, B, Partial>(g + at, n), zv, yv);
+  store_lanes<T, B, Partial>(g + at, dz, n);
+  return dz;
+}
+
 // dW tile: R consecutive k × VN vectors of B bytes of j, reduced over all m rows. The first
 // tile of K (First) also turns dL/dy into dZ = p(dL/dy, z, y) in place (the prologue p, the
 // activation's derivative) and reduces db.
@@ -239,14 +252,8 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
     V dv[VN];
     for (std::size_t v = 0; v < VN; ++v) {
       const std::size_t at = i * N + v * L;
-      dv[v] = load_lanes<T, B, Partial && !PaddedG>(g + at, n);
-      if constexpr (prologue) {
-        V zv{}, yv{};
-        if constexpr (P::reads_input) zv = load_lanes<T, B, Partial>(z + at, n);
-        if constexpr (P::reads_output) yv = load_lanes<T, B, Partial>(y + at, n);
-        dv[v] = p(dv[v], zv, yv);
-        store_lanes<T, B, Partial>(g + at, dv[v], n);
-      }
+      if constexpr (prologue) dv[v] = apply_prologue<B, Partial>(g, y, z, at, n, p);
+      else dv[v] = load_lanes<T, B, Partial && !PaddedG>(g + at, n);
       if constexpr (First) dbacc[v] += dv[v];
     }
     for (std::size_t r = 0; r < R; ++r) {
@@ -295,14 +302,9 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
       for (std::size_t i = 0; i < mb; ++i)
         for (std::size_t v = 0; v < VN; ++v) {
           const std::size_t at = (i0 + i) * N + j + v * L;
-          V dv = load_lanes<T, B, Partial>(g + at, n);
-          if constexpr (prologue) {
-            V zv{}, yv{};
-            if constexpr (P::reads_input) zv = load_lanes<T, B, Partial>(z + at, n);
-            if constexpr (P::reads_output) yv = load_lanes<T, B, Partial>(y + at, n);
-            dv = p(dv, zv, yv);
-            store_lanes<T, B, Partial>(g + at, dv, n);
-          }
+          V dv;
+          if constexpr (prologue) dv = apply_prologue<B, Partial>(g, y, z, at, n, p);
+          else dv = load_lanes<T, B, Partial>(g + at, n);
           store<T, B>(packed + i * width + v * L, dv);
           dbacc[v] += dv;
         }
