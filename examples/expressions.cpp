@@ -26,11 +26,11 @@ int main() {
   Net model = Net::init(1);
 
   // A loss is an expression of _y_true and _y_pred: averaged over the outputs and the batch.
-  constexpr auto error = _y_pred - _y_true;
-  constexpr auto huber = where(abs(error) <= 1_c, 0.5_c * error * error, abs(error) - 0.5_c);
+  constexpr auto residual = _y_pred - _y_true;
+  constexpr auto huber = where(abs(residual) <= 1_c, 0.5_c * residual * residual, abs(residual) - 0.5_c);
   std::printf("huber' = %s\n", expr::to_string(d(huber, _y_pred)).c_str());
   // compose(f, e) applies an activation to any expression: log cosh e = e + softplus(−2e) − log 2.
-  constexpr auto log_cosh = error + compose(softplus, -2_c * error) - c<0.6931471805599453>;
+  constexpr auto log_cosh = residual + compose(softplus, -2_c * residual) - c<0.6931471805599453>;
   std::printf("log_cosh = %s\n", expr::to_string(log_cosh).c_str());
 
   matrix<float, 4> x(32);
