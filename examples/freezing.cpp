@@ -18,8 +18,9 @@ int main() {
   // is never kept, since no backward reads it.
   static_assert(Net::plan.kept_per_sample == 64 + 32 + 10 && Head::plan.kept_per_sample == 32 + 10);
   // Computed: only the head takes part in backward; nothing is generated for layers 0 and 1.
-  static_assert(!Head::plan.backward_active[0] && !Head::plan.backward_active[1]);
-  static_assert(Head::plan.needs_param_grad[2] && !Head::plan.needs_input_grad[2]);
+  // The plan counts nodes, the input first: layer i of a sequential model is node i + 1.
+  static_assert(!Head::plan.backward_active[1] && !Head::plan.backward_active[2]);
+  static_assert(Head::plan.needs_param_grad[3] && !Head::plan.needs_input_grad[3]);
 
   // Progressive unfreezing: train the head, then unfreeze layer 1 and carry Adam's state over.
   Head model = freeze<0, 1>(Net::init(3));

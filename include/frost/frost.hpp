@@ -4,6 +4,7 @@
 
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
+#include <frost/core/fixed_string.hpp>
 #include <frost/core/matrix.hpp>
 #include <frost/core/part.hpp>
 #include <frost/core/random.hpp>
@@ -14,13 +15,23 @@
 #include <frost/expr/evaluate.hpp>
 #include <frost/expr/expression.hpp>
 #include <frost/expr/to_string.hpp>
+#include <frost/graph/backward.hpp>
+#include <frost/graph/connect.hpp>
+#include <frost/graph/forward.hpp>
 #include <frost/graph/freeze.hpp>
 #include <frost/graph/frozen.hpp>
+#include <frost/graph/functional.hpp>
+#include <frost/graph/model.hpp>
+#include <frost/graph/named.hpp>
+#include <frost/graph/names.hpp>
+#include <frost/graph/node.hpp>
 #include <frost/graph/plan.hpp>
 #include <frost/graph/sequential.hpp>
 #include <frost/io/summary.hpp>
 #include <frost/kernels/gemm.hpp>
 #include <frost/layers/activation.hpp>
+#include <frost/layers/add.hpp>
+#include <frost/layers/concatenate.hpp>
 #include <frost/layers/dense.hpp>
 #include <frost/layers/input.hpp>
 #include <frost/train/gradients.hpp>

@@ -16,10 +16,11 @@ TEST_CASE("summary prints Keras's table and counts, with frost's byte figures", 
   CHECK_THAT(s, Catch::Contains("Total params: 8,874"));
   CHECK_THAT(s, Catch::Contains("Trainable params: 330"));
   CHECK_THAT(s, Catch::Contains("Non-trainable params: 8,544"));
-  // 330 floats of gradient; per sample the kept 32 + 10 floats plus two slots of 64.
+  // 330 floats of gradient; per sample the kept 32 + 10 floats, plus layer 0's 64 outputs, alive only in the
+  // forward pass, whose space the output's gradient (10) takes afterwards.
   CHECK_THAT(s, Catch::Contains("Gradient storage: 1,320 bytes"));
   CHECK_THAT(s, Catch::Contains("Optimizer state: 1,320 bytes per slot"));
-  CHECK_THAT(s, Catch::Contains("Training workspace: 680 bytes per sample (kept for backward: 168)"));
+  CHECK_THAT(s, Catch::Contains("Training workspace: 424 bytes per sample (kept for backward: 168)"));
   // The trainable column: N, N, Y in layer order.
   const auto n0 = s.find("dense (Dense)"), n1 = s.find("dense_1 (Dense)"), n2 = s.find("dense_2 (Dense)");
   REQUIRE(s.substr(n0, s.find('\n', n0) - n0).back() == 'N');

@@ -40,19 +40,24 @@ TEST_CASE("the plan keeps what each activation's derivative reads", "[layers][ac
   // relu(_x)' = [x ≥ 0] reads z: the layer keeps z (8) besides its output.
   using relu_expr = sequential<input<6>, dense<8, relu(_x)>, dense<2>>;
   STATIC_REQUIRE(relu_expr::plan.kept_per_sample == 8 + 8 + 2);
-  STATIC_REQUIRE(relu_expr::plan.extra_offset[0] != relu_expr::plan.npos);
+  STATIC_REQUIRE(relu_expr::plan.extra_offset[1] != relu_expr::plan.npos);
   // swish reads z: kept, and its output is kept only because the next layer's dW reads it.
   using swish_net = sequential<input<6>, dense<8, swish>, dense<2>>;
   STATIC_REQUIRE(swish_net::plan.kept_per_sample == 8 + 8 + 2);
   using swish_frozen_head = sequential<input<6>, dense<8, swish>, frozen<dense<2>>>;
   STATIC_REQUIRE(swish_frozen_head::plan.kept_per_sample == 8 + 2);  // z and the output, not y of layer 0
-  // exp reads its own output; a frozen prefix keeps nothing for it.
+  // exp reads its own output, not its input: the dense layer before it (node 1) computes its
+  // weight gradient from the model input, so its output z is not kept; exp's output (node 2) is.
   using exp_layer = sequential<input<6>, dense<8>, activation<exp(_x)>, dense<2>>;
-  STATIC_REQUIRE(exp_layer::plan.keeps_output[1]);
-  STATIC_REQUIRE(!exp_layer::plan.keeps_output[0] || exp_layer::plan.needs_param_grad[1] == false);
+  STATIC_REQUIRE(exp_layer::plan.keeps_output[2]);
+  STATIC_REQUIRE(!exp_layer::plan.keeps_output[1]);
+  STATIC_REQUIRE(exp_layer::plan.kept_per_sample == 8 + 2);
+  // A derivative that reads its input keeps it: activation<swish> after a trainable dense.
+  using swish_layer = sequential<input<6>, dense<8>, activation<swish>, dense<2>>;
+  STATIC_REQUIRE(swish_layer::plan.keeps_output[1]);
   using frozen_prefix = sequential<input<6>, frozen<dense<8, swish>>, activation<swish>, dense<2>>;
   STATIC_REQUIRE(frozen_prefix::plan.kept_per_sample == 8 + 2);  // the head's input and the output
-  STATIC_REQUIRE(!frozen_prefix::plan.backward_active[0] && !frozen_prefix::plan.backward_active[1]);
+  STATIC_REQUIRE(!frozen_prefix::plan.backward_active[1] && !frozen_prefix::plan.backward_active[2]);
 }
 
 TEST_CASE("built-ins and their expression forms compute the same", "[layers][activation]") {
@@ -120,5 +125,5 @@ TEST_CASE("an activation without a derivative works where no gradient flows thro
   y(0, 0) = y(1, 1) = 1.f;
   auto tr = make_trainer(m, categorical_crossentropy{}, sgd{}, 2);
   REQUIRE(tr.step(x, y) > 0.f);
-  STATIC_REQUIRE(!quantized::plan.backward_active[0]);
+  STATIC_REQUIRE(!quantized::plan.backward_active[1]);
 }

@@ -79,10 +79,11 @@ TEST_CASE("bad batches throw shape_error or value_error and change nothing", "[t
 TEST_CASE("a trainer allocates what the plan says and no more", "[train][trainer]") {
   net m = net::init(3);
   auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 32);
-  // Workspace: kept outputs (layer 0: 8, read by layer 1's weight gradient; layer 1: 5; layer 2: 3) plus two
-  // slots of the widest output (8), per sample.
-  STATIC_REQUIRE(decltype(tr)::workspace_per_sample == 8 + 5 + 3 + 2 * 8);
-  REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 16) + net::trainable_param_count * 3) * sizeof(float));
+  // Workspace: kept outputs (layer 0: 8, read by layer 1's weight gradient; layer 1: 5; layer 2: 3) plus the
+  // gradients: dL/dy of the output (3) and of layer 1 (5), alive together while layer 2's backward runs. Layer 0
+  // is frozen with nothing trainable below it: it receives no gradient. Per sample.
+  STATIC_REQUIRE(decltype(tr)::workspace_per_sample == 8 + 5 + 3 + 3 + 5);
+  REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 3 + 5) + net::trainable_param_count * 3) * sizeof(float));
 }
 
 TEST_CASE("finite-check mode refuses an update from a NaN loss and changes nothing", "[train][trainer]") {
@@ -172,8 +173,8 @@ TEST_CASE("a step of a model with big layers splits each layer by units, with th
   // 384 x 384 floats (590 KB) make the forward pass split layer by layer, dense layers by units.
   using big = frost::sequential<frost::input<384>, frost::dense<384, frost::swish>, frost::activation<frost::relu>,
                                 frost::dense<40, frost::softmax>>;
-  STATIC_REQUIRE(frost::detail::split_forward_by_units_v<big, float>);
-  STATIC_REQUIRE(!frost::detail::split_forward_by_units_v<wide, float>);
+  STATIC_REQUIRE(big::plan.split_forward_by_units);
+  STATIC_REQUIRE(!wide::plan.split_forward_by_units);
   SECTION("all trainable") { same_on_two_threads(big::init(5), big::init(5)); }
   SECTION("first layer frozen") { same_on_two_threads(frost::freeze<0>(big::init(5)), frost::freeze<0>(big::init(5))); }
   SECTION("predict") {

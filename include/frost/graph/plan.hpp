@@ -1,104 +1,213 @@
 #pragma once
 /// \file
 /// The plan: for every node of a model graph, computed once at compile time, what its forward
-/// and backward must do and where its data lives. Forward and backward (graph/execute.hpp) are
-/// straight-line code generated from it; nothing is decided at run time.
+/// and backward must do, where its data lives and how a step is split across threads. Forward
+/// (graph/forward.hpp) and backward (graph/backward.hpp) are straight-line code generated from
+/// it; nothing is decided at run time but the batch size.
 ///
-/// The plan is built from a list of `node_facts` in topological order, each naming its parent
-/// node, so it serves any graph: a sequential model is the chain parent(i) = i - 1.
+/// The plan is built from `node_facts` in topological order (parents before children, as
+/// Keras's `model.layers`), each naming its parents through `edges`; a sequential model is the
+/// chain where node i reads node i - 1 and node 0 is the input.
+///
+/// Workspace (training), in scalars per sample (multiply by the batch capacity):
+///   [ region A: what is alive when the loss runs (kept outputs, kept extras) |
+///     region B: forward transients, then backward gradients, reusing one another's space ]
+/// Within B, buffers are placed first-fit by lifetime: a node's output lives from its forward to
+/// its last reader; dL/d(output) from its first writer (the loss, or the first consumer whose
+/// backward runs) to the node's own backward.
 
 #include <array>
 #include <cstddef>
 
 namespace frost {
 
-/// No parent: the node reads the model's input.
-inline constexpr std::size_t model_input = static_cast<std::size_t>(-1);
-
-/// What the plan needs to know about one node; filled from its layer spec and input shape.
+/// What the plan needs to know about one node; filled from its layer spec and input shapes.
 struct node_facts {
-  std::size_t parent = model_input;    ///< node whose output this node reads
-  std::size_t in_size = 0;             ///< scalars per sample in
+  std::size_t first_edge = 0;          ///< its inputs are edges [first_edge, first_edge + arity)
+  std::size_t arity = 0;               ///< number of inputs (0: a model input)
   std::size_t out_size = 0;            ///< scalars per sample out
   std::size_t params = 0;              ///< parameter count
+  std::size_t extra_kept = 0;          ///< scalars per sample it keeps for its own backward
   bool frozen = false;                 ///< trainable = False
   bool param_grad_reads_input = false; ///< its weight gradient reads its input (dense: dW = xᵀ·dz)
   bool backward_reads_output = false;  ///< its activation derivative reads its output
   bool backward_reads_input = false;   ///< its activation derivative reads its input (activation<f>)
-  std::size_t extra_kept = 0;          ///< scalars per sample it keeps for itself (dense: z when f' needs it)
-  bool pointwise = false;              ///< no parameters; its backward writes dL/d(input) directly
+  bool rows_independent = false;       ///< a sample's output depends on that sample alone
+  bool splits_units = false;           ///< forward and weight gradient split by units
+  bool fuses_activation = false;       ///< its weight gradient can apply f' as it loads dL/dy
 };
 
-/// The compile-time plan of a graph of N nodes. Offsets into the parameter arenas are in
-/// scalars; workspace offsets are in scalars per sample (multiply by the batch capacity).
-template <std::size_t N>
+/// One input of a node: the node it reads and the scalars per sample that come in.
+struct edge_facts {
+  std::size_t from = 0;
+  std::size_t size = 0;
+};
+
+/// The compile-time plan of a graph of N nodes and E edges.
+template <std::size_t N, std::size_t E>
 struct graph_plan {
   static constexpr std::size_t nodes = N;
+  static constexpr std::size_t edge_count = E;
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  /// The model output: the one node no other reads (Keras orders it last).
+  static constexpr std::size_t output = N - 1;
 
   std::array<node_facts, N> facts{};
+  std::array<edge_facts, E == 0 ? 1 : E> edges{};
+
   /// Trainable and has parameters: its weight gradient is computed.
   std::array<bool, N> needs_param_grad{};
-  /// Some ancestor needs a parameter gradient: the gradient w.r.t. its input is computed.
+  /// Some input of it needs a gradient (an ancestor through that input trains).
   std::array<bool, N> needs_input_grad{};
-  /// Either of the above: the node takes part in backward at all.
+  /// Either: the node takes part in backward at all.
   std::array<bool, N> backward_active{};
-  /// Its output is kept from the forward pass for backward (or for the loss).
+  /// Edge e passes a gradient back to its `from` node.
+  std::array<bool, E == 0 ? 1 : E> edge_needs_grad{};
+  /// Edge e adds into its `from` node's gradient (an earlier consumer's backward wrote it first).
+  std::array<bool, E == 0 ? 1 : E> edge_accumulates{};
+  /// Its output outlives the forward pass (read by a backward or by the loss).
   std::array<bool, N> keeps_output{};
+
   /// Offset of its parameter block in the trainable arena (npos if frozen or none).
   std::array<std::size_t, N> trainable_offset{};
   /// Offset of its parameter block in the frozen arena (npos if trainable or none).
   std::array<std::size_t, N> frozen_offset{};
-  /// Workspace offset (per sample) of its output: in the kept region, or one of two
-  /// ping-pong slots for outputs nobody reads after the next node.
+  /// Training workspace offset (per sample) of its output (npos: a model input).
   std::array<std::size_t, N> output_offset{};
-  /// Workspace offset (per sample) of its private kept buffer (npos: none).
+  /// Training workspace offset of its private kept buffer (npos: none).
   std::array<std::size_t, N> extra_offset{};
+  /// Training workspace offset of dL/d(its output) (npos: it receives no gradient).
+  std::array<std::size_t, N> gradient_offset{};
+  /// Inference workspace offset of its output (npos: a model input, or the output, which goes
+  /// to the caller's buffer).
+  std::array<std::size_t, N> inference_offset{};
+  /// Which model input a node is (npos: a layer).
+  std::array<std::size_t, N> input_position{};
 
   std::size_t trainable_count = 0;
   std::size_t frozen_count = 0;
-  std::size_t kept_per_sample = 0;  ///< scalars kept for backward, per sample
-  std::size_t slot_size = 0;        ///< one ping-pong slot, per sample
-  std::size_t workspace_per_sample = 0;
-  std::size_t backward_nodes = 0;   ///< how many nodes take part in backward
-  /// Every node reads the one before it. The ping-pong slot layout (and so execute.hpp) needs
-  /// this; a graph with branches keeps the flags above but needs a liveness-based layout.
-  bool chain = true;
+  std::size_t kept_per_sample = 0;       ///< scalars alive from forward to backward, per sample
+  std::size_t workspace_per_sample = 0;  ///< training workspace, per sample
+  std::size_t inference_per_sample = 0;  ///< inference workspace, per sample
+  std::size_t backward_nodes = 0;        ///< how many nodes take part in backward
+  std::size_t inputs = 0;                ///< model inputs
+  /// The output node reads one node and has no parameters (e.g. activation<softmax>): a loss
+  /// fused with its activation then writes dL/d(its input) straight into that node's gradient.
+  bool output_pointwise = false;
+
+  // Thread split policy (graph/detail/schedule.hpp reads these).
+  double forward_flops_per_row = 0;  ///< two per parameter
+  double step_flops_per_row = 0;     ///< two per parameter per product the step computes
+  bool rows_independent = true;      ///< every layer's: a step may split the batch by rows
+  bool split_forward_by_units = false;  ///< a layer's weights are too big for every thread's caches
+  std::size_t row_grain = 8;         ///< rows of a share: register tiles and vector-aligned values
 };
 
-/// Builds the plan of a graph given in topological order (parents before children).
-template <std::size_t N>
-constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
-  graph_plan<N> p{};
+namespace detail {
+
+struct lifetime {
+  std::size_t start = 0, end = 0, size = 0;  // [start, end] on the step's timeline, scalars per sample
+};
+
+/// First-fit placement of buffers that live at different times in one region, largest first:
+/// each buffer goes to the lowest offset where no buffer alive at the same time lies. Returns
+/// the region's size.
+template <std::size_t B>
+constexpr std::size_t place_first_fit(const std::array<lifetime, B>& life, std::size_t count,
+                                      std::array<std::size_t, B>& offset) {
+  std::array<std::size_t, B> order{};
+  for (std::size_t i = 0; i < count; ++i) order[i] = i;
+  for (std::size_t i = 1; i < count; ++i)  // stable insertion sort by size, descending
+    for (std::size_t j = i; j > 0 && life[order[j]].size > life[order[j - 1]].size; --j) {
+      const std::size_t t = order[j];
+      order[j] = order[j - 1];
+      order[j - 1] = t;
+    }
+  std::size_t total = 0;
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::size_t b = order[k];
+    std::size_t at = 0;
+    for (bool moved = true; moved;) {
+      moved = false;
+      for (std::size_t q = 0; q < k; ++q) {
+        const std::size_t o = order[q];
+        const bool same_time = life[o].start <= life[b].end && life[b].start <= life[o].end;
+        const bool same_space = offset[o] < at + life[b].size && at < offset[o] + life[o].size;
+        if (life[o].size != 0 && life[b].size != 0 && same_time && same_space) {
+          at = offset[o] + life[o].size;
+          moved = true;
+        }
+      }
+    }
+    offset[b] = at;
+    if (at + life[b].size > total) total = at + life[b].size;
+  }
+  return total;
+}
+
+constexpr std::size_t lcm_of(std::size_t a, std::size_t b) {
+  std::size_t x = a, y = b;
+  while (y != 0) {
+    const std::size_t t = x % y;
+    x = y;
+    y = t;
+  }
+  return a / x * b;
+}
+
+}  // namespace detail
+
+/// Builds the plan of a graph given in topological order. `lanes`: scalars per vector register
+/// of the model's scalar type; `scalar_bytes`: its size (for the thread split policy).
+template <std::size_t N, std::size_t E>
+constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
+                                     const std::array<edge_facts, E == 0 ? 1 : E>& edges, std::size_t lanes,
+                                     std::size_t scalar_bytes) {
+  using plan_t = graph_plan<N, E>;
+  constexpr std::size_t npos = plan_t::npos;
+  plan_t p{};
   p.facts = facts;
-  // Does any node at or above i (towards the input) need a parameter gradient?
-  std::array<bool, N> upstream_trainable{};
+  p.edges = edges;
+
+  // Trainability flows down the graph: a node is upstream-trainable when it or an ancestor
+  // needs a weight gradient; an edge carries a gradient back exactly when its source is.
+  std::array<bool, N> upstream{};
   for (std::size_t i = 0; i < N; ++i) {
     const node_facts& f = facts[i];
-    const bool parent_up = f.parent != model_input && upstream_trainable[f.parent];
     p.needs_param_grad[i] = !f.frozen && f.params > 0;
-    p.needs_input_grad[i] = parent_up;
-    p.backward_active[i] = p.needs_param_grad[i] || p.needs_input_grad[i];
-    upstream_trainable[i] = parent_up || p.needs_param_grad[i];
+    bool any = false;
+    for (std::size_t e = f.first_edge; e < f.first_edge + f.arity; ++e) {
+      p.edge_needs_grad[e] = upstream[edges[e].from];
+      any = any || p.edge_needs_grad[e];
+    }
+    p.needs_input_grad[i] = any;
+    p.backward_active[i] = p.needs_param_grad[i] || any;
+    upstream[i] = p.backward_active[i];
     if (p.backward_active[i]) ++p.backward_nodes;
   }
-  // A node keeps its output if its own backward reads it, if a child's weight gradient reads
-  // it as input, or if it is the model's output (the loss reads it).
-  for (std::size_t i = 0; i < N; ++i) {
-    bool keep = (p.backward_active[i] && facts[i].backward_reads_output) || i + 1 == N;
-    for (std::size_t c = i + 1; c < N; ++c) {
-      if (facts[c].parent != i) continue;
-      if (p.needs_param_grad[c] && facts[c].param_grad_reads_input) keep = true;
-      if (p.backward_active[c] && facts[c].backward_reads_input) keep = true;
+  // Backward runs nodes from last to first, each node's edges in order: the first edge into a
+  // node in that order writes its gradient, later ones add.
+  {
+    std::array<bool, N> written{};
+    for (std::size_t k = N; k-- > 0;) {
+      const node_facts& f = facts[k];
+      if (!p.backward_active[k]) continue;
+      for (std::size_t e = f.first_edge; e < f.first_edge + f.arity; ++e) {
+        if (!p.edge_needs_grad[e]) continue;
+        p.edge_accumulates[e] = written[edges[e].from];
+        written[edges[e].from] = true;
+      }
     }
-    bool has_child = false;
-    for (std::size_t c = i + 1; c < N; ++c) has_child = has_child || facts[c].parent == i;
-    p.keeps_output[i] = keep || !has_child;  // a sink is a model output
-    if (facts[i].parent != (i == 0 ? model_input : i - 1)) p.chain = false;
   }
+
+  p.output_pointwise = facts[N - 1].arity == 1 && facts[N - 1].params == 0;
+
+  // Parameter arenas, in node order.
   for (std::size_t i = 0; i < N; ++i) {
     const node_facts& f = facts[i];
-    p.trainable_offset[i] = p.frozen_offset[i] = graph_plan<N>::npos;
+    p.trainable_offset[i] = p.frozen_offset[i] = npos;
+    p.input_position[i] = npos;
+    if (f.arity == 0) p.input_position[i] = p.inputs++;
     if (f.params == 0) continue;
     if (f.frozen) {
       p.frozen_offset[i] = p.frozen_count;
@@ -108,29 +217,118 @@ constexpr graph_plan<N> make_plan(const std::array<node_facts, N>& facts) {
       p.trainable_count += f.params;
     }
   }
-  // Ping-pong slots hold transient outputs in forward and dL/d(output) in backward (after
-  // forward, nothing transient is needed any more). Node i uses slot i % 2, so a node never
-  // reads and writes the same slot in a chain.
-  for (std::size_t i = 0; i < N; ++i) {
-    if (p.keeps_output[i]) p.kept_per_sample += facts[i].out_size;
-    if (p.backward_active[i]) p.kept_per_sample += facts[i].extra_kept;
-    if (facts[i].out_size > p.slot_size) p.slot_size = facts[i].out_size;
+
+  // Lifetimes on the step's timeline: forward of node i at time i, the loss at N, backward of
+  // node i at 2N - i.
+  const std::size_t loss_time = N;
+  auto backward_time = [](std::size_t i) { return 2 * N - i; };
+  std::array<std::size_t, N> last_forward_read{}, last_read{};
+  for (std::size_t i = 0; i < N; ++i) last_forward_read[i] = last_read[i] = i;
+  last_read[N - 1] = loss_time;  // the loss reads the model output
+  for (std::size_t c = 0; c < N; ++c) {
+    const node_facts& f = facts[c];
+    if (p.backward_active[c] && f.backward_reads_output) last_read[c] = backward_time(c);
+    for (std::size_t e = f.first_edge; e < f.first_edge + f.arity; ++e) {
+      const std::size_t from = edges[e].from;
+      if (c > last_forward_read[from]) last_forward_read[from] = c;
+      if (c > last_read[from]) last_read[from] = c;
+      const bool backward_reads = (p.needs_param_grad[c] && f.param_grad_reads_input) ||
+                                  (p.backward_active[c] && f.backward_reads_input);
+      if (backward_reads && backward_time(c) > last_read[from]) last_read[from] = backward_time(c);
+    }
   }
-  std::size_t kept_at = 0;
+  // Which nodes receive a gradient, and when it is first written.
+  std::array<bool, N> receives{};
+  std::array<std::size_t, N> first_write{};
+  receives[N - 1] = true;
+  first_write[N - 1] = loss_time;
+  for (std::size_t c = N; c-- > 0;) {
+    const node_facts& f = facts[c];
+    for (std::size_t e = f.first_edge; e < f.first_edge + f.arity; ++e) {
+      if (!p.edge_needs_grad[e] || !p.backward_active[c]) continue;
+      const std::size_t from = edges[e].from;
+      // The loss may write straight into the output's parent (output_pointwise): from time N.
+      const std::size_t t = (c == N - 1 && p.output_pointwise) ? loss_time : backward_time(c);
+      if (!receives[from] || t < first_write[from]) first_write[from] = t;
+      receives[from] = true;
+    }
+  }
+
+  // Region A: everything alive when the loss runs, laid out in node order.
+  std::size_t a = 0;
   for (std::size_t i = 0; i < N; ++i) {
+    p.output_offset[i] = p.extra_offset[i] = p.gradient_offset[i] = p.inference_offset[i] = npos;
+    if (facts[i].arity == 0) continue;
+    p.keeps_output[i] = last_read[i] >= loss_time;
     if (p.keeps_output[i]) {
-      p.output_offset[i] = kept_at;
-      kept_at += facts[i].out_size;
-    } else {
-      p.output_offset[i] = p.kept_per_sample + (i % 2) * p.slot_size;
+      p.output_offset[i] = a;
+      a += facts[i].out_size;
     }
-    p.extra_offset[i] = graph_plan<N>::npos;
     if (p.backward_active[i] && facts[i].extra_kept > 0) {
-      p.extra_offset[i] = kept_at;
-      kept_at += facts[i].extra_kept;
+      p.extra_offset[i] = a;
+      a += facts[i].extra_kept;
     }
   }
-  p.workspace_per_sample = p.kept_per_sample + 2 * p.slot_size;
+  p.kept_per_sample = a;
+
+  // Region B: forward transients and gradients, first-fit by lifetime.
+  {
+    std::array<detail::lifetime, 2 * N> life{};
+    std::array<std::size_t, 2 * N> owner{}, offset{};
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < N; ++i) {
+      if (facts[i].arity == 0 || p.keeps_output[i]) continue;
+      life[count] = {i, last_forward_read[i], facts[i].out_size};
+      owner[count++] = i;
+    }
+    for (std::size_t i = N; i-- > 0;) {
+      if (!receives[i]) continue;
+      life[count] = {first_write[i], backward_time(i), facts[i].out_size};
+      owner[count++] = N + i;
+    }
+    const std::size_t b = detail::place_first_fit(life, count, offset);
+    for (std::size_t k = 0; k < count; ++k) {
+      if (owner[k] < N) p.output_offset[owner[k]] = a + offset[k];
+      else p.gradient_offset[owner[k] - N] = a + offset[k];
+    }
+    p.workspace_per_sample = a + b;
+  }
+
+  // Inference: outputs only, each alive until its last forward reader; the model output goes to
+  // the caller's buffer.
+  {
+    std::array<detail::lifetime, N> life{};
+    std::array<std::size_t, N> owner{}, offset{};
+    std::size_t count = 0;
+    for (std::size_t i = 0; i + 1 < N; ++i) {
+      if (facts[i].arity == 0) continue;
+      life[count] = {i, last_forward_read[i], facts[i].out_size};
+      owner[count++] = i;
+    }
+    p.inference_per_sample = detail::place_first_fit(life, count, offset);
+    for (std::size_t k = 0; k < count; ++k) p.inference_offset[owner[k]] = offset[k];
+  }
+
+  // The thread split policy's facts.
+  p.row_grain = 8;
+  for (std::size_t i = 0; i < N; ++i) {
+    const node_facts& f = facts[i];
+    const double params = static_cast<double>(f.params);
+    p.forward_flops_per_row += 2.0 * params;
+    p.step_flops_per_row +=
+        2.0 * params * (1.0 + double(p.needs_param_grad[i]) + double(p.needs_input_grad[i] && f.params > 0));
+    if (f.arity != 0 && !f.rows_independent) p.rows_independent = false;
+    if (f.params * scalar_bytes >= 512 * 1024) p.split_forward_by_units = true;
+    // Every share of every node's rows × width values starts on a vector boundary, so an
+    // elementwise loop treats each value exactly as one unsplit pass would.
+    std::size_t g = lanes, w = f.out_size;
+    while (w != 0) {
+      const std::size_t t = g % w;
+      g = w;
+      w = t;
+    }
+    p.row_grain = detail::lcm_of(p.row_grain, lanes / (g == 0 ? lanes : g));
+  }
   return p;
 }
 

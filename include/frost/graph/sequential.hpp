@@ -1,24 +1,22 @@
 #pragma once
 /// \file
 /// `sequential<input<...>, Layers...>`: a linear stack of layers whose frozen/trainable status
-/// is part of the type. Keras `keras.Sequential([...])`.
+/// is part of the type. Keras `keras.Sequential([...])`. It is the chain case of the graph
+/// machinery (graph/model.hpp): node 0 is the input, node i + 1 is layer i.
 
-#include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
-#include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
-#include <frost/graph/execute.hpp>
+#include <frost/graph/forward.hpp>
 #include <frost/graph/frozen.hpp>
-#include <frost/graph/plan.hpp>
+#include <frost/graph/model.hpp>
+#include <frost/graph/names.hpp>
+#include <frost/graph/node.hpp>
 #include <frost/layers/input.hpp>
 #include <frost/layers/layer_spec.hpp>
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <span>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -27,86 +25,23 @@ namespace frost {
 /// Compile-error predicate: layer `Index` (a `Layer`) expects an input `Expected` and gets
 /// `Got`. Both compilers print its arguments when the check fails.
 template <std::size_t Index, class Layer, class Expected, class Got>
-inline constexpr bool layer_input_fits = std::is_same_v<Got, invalid_shape> || unfrozen_t<Layer>::template accepts<Got>;
+inline constexpr bool layer_input_fits =
+    std::is_same_v<Got, invalid_shape> || !std::is_same_v<detail::output_shape_t<Layer, Got>, invalid_shape>;
 
 /// Compile-error predicate: entry `Index` of a sequential model is not a layer spec.
 template <std::size_t Index, class Layer>
-inline constexpr bool is_layer_spec_at = layer_spec<unfrozen_t<Layer>>;
+inline constexpr bool is_layer_spec_at = layer_spec<spec_t<Layer>> && !is_input_layer_v<Layer>;
+
+/// Compile-error predicate: layer `Index` (a `Layer`, on inputs `In...`) lacks protocol member
+/// `Member` (frost::protocol::forward, ...): see layers/layer_spec.hpp and docs/layers.md.
+template <std::size_t Index, class Layer, class Member, class... In>
+inline constexpr bool layer_implements = std::is_void_v<Member>;
+
+/// Compile-error predicate: the model takes inputs of shape `Expected`; the data has `Got`.
+template <std::size_t Position, class Expected, class Got>
+inline constexpr bool model_input_fits = std::is_same_v<Expected, Got>;
 
 namespace detail {
-
-template <class S, class L>
-struct next_shape {
-  using type = invalid_shape;
-};
-template <class S, class L>
-  requires(!std::is_same_v<S, invalid_shape> && layer_spec<unfrozen_t<L>>)
-struct next_shape<S, L> {
-  using U = unfrozen_t<L>;
-  using type = std::conditional_t<U::template accepts<S>, typename U::template output_shape<S>, invalid_shape>;
-};
-template <class L>
-  requires(layer_spec<unfrozen_t<L>>)
-struct next_shape<invalid_shape, L> {
-  using type = invalid_shape;
-};
-
-// Shape propagation as one left fold over the layers: the accumulator carries the running
-// shape and the list of every layer's input shape. No recursive templates.
-template <class... S>
-struct shape_list {};
-template <class Last, class List>
-struct shape_acc {};
-template <class L>
-struct layer_tag {};
-template <class Last, class... S, class L>
-auto operator|(shape_acc<Last, shape_list<S...>>, layer_tag<L>)
-    -> shape_acc<typename next_shape<Last, L>::type, shape_list<S..., Last>>;
-
-template <class In, class... Ls>
-using propagate_t = decltype((shape_acc<In, shape_list<>>{} | ... | layer_tag<Ls>{}));
-
-template <class Acc>
-struct acc_parts;
-template <class Last, class... S>
-struct acc_parts<shape_acc<Last, shape_list<S...>>> {
-  using output = Last;
-  using inputs = std::tuple<S...>;
-};
-
-template <class T, class S>
-struct matrix_for {
-  using type = matrix<T, 1>;  // only reached after a reported shape error
-};
-template <class T, std::size_t... D>
-struct matrix_for<T, shape<D...>> {
-  using type = matrix<T, D...>;
-};
-
-template <class L, class In>
-constexpr std::size_t param_count_of() {
-  if constexpr (std::is_same_v<In, invalid_shape> || !layer_spec<unfrozen_t<L>>) return 0;
-  else return unfrozen_t<L>::template param_count<In>;
-}
-
-template <class L, class In>
-constexpr node_facts facts_of(std::size_t index) {
-  node_facts f{};
-  f.parent = index == 0 ? model_input : index - 1;
-  f.in_size = In::size;
-  if constexpr (layer_spec<unfrozen_t<L>> && !std::is_same_v<In, invalid_shape>) {
-    using U = unfrozen_t<L>;
-    f.out_size = next_shape<In, L>::type::size;
-    f.params = param_count_of<L, In>();
-    f.frozen = is_frozen_v<L>;
-    f.param_grad_reads_input = U::param_grad_reads_input;
-    f.backward_reads_output = U::backward_reads_output;
-    f.backward_reads_input = backward_reads_input_of<U>();
-    f.extra_kept = extra_kept_of<U, In>();
-    f.pointwise = pointwise_of<U>();
-  }
-  return f;
-}
 
 template <class In>
 struct input_shape_of {
@@ -117,15 +52,36 @@ struct input_shape_of<input<D...>> {
   using type = shape<D...>;
 };
 
-template <std::size_t I, class L, class In>
-constexpr bool check_layer() {
+template <class In, class... Ls>
+struct chain_graph {
+  template <std::size_t... I>
+  static auto make(std::index_sequence<I...>) -> graph<layer_node<In>, layer_node<Ls, I>...>;
+  using type = decltype(make(std::index_sequence_for<Ls...>{}));
+};
+
+/// Checks layer `I` of a chain (node I + 1) and, when its shape fits, its protocol: one error
+/// per mistake, naming the layer, the shapes or the missing member.
+template <std::size_t I, class L, class In, class T>
+constexpr bool check_chain_layer() {
   static_assert(is_layer_spec_at<I, L>,
                 "frost::sequential: every entry after input<...> must be a layer spec (dense<...>, frozen<...>)");
   if constexpr (is_layer_spec_at<I, L>) {
-    static_assert(layer_input_fits<I, L, typename unfrozen_t<L>::expected_input, In>,
-                  "frost::sequential: layer input shape does not match the previous layer's output");
+    static_assert(!layer_traits<spec_t<L>>::merge || std::is_same_v<In, invalid_shape>,
+                  "frost::sequential: merge layers (add, concatenate) need several inputs: build a functional model");
+    if constexpr (!layer_traits<spec_t<L>>::merge) {
+      static_assert(layer_input_fits<I, L, typename spec_t<L>::expected_input, In>,
+                    "frost::sequential: layer input shape does not match the previous layer's output");
+      if constexpr (!std::is_same_v<In, invalid_shape> && layer_input_fits<I, L, typename spec_t<L>::expected_input, In>)
+        static_assert(layer_implements<I, spec_t<L>, missing_member_t<spec_t<L>, T, In>, In>,
+                      "frost::sequential: the layer spec lacks a member of the layer protocol (see docs/layers.md)");
+    }
   }
   return true;
+}
+
+/// Run-time check that a batch of `rows` rows is not empty.
+inline void check_rows(const char* where, std::size_t rows) {
+  if (rows == 0) throw_shape(where, "batch rows", "at least 1", "0");
 }
 
 }  // namespace detail
@@ -133,8 +89,8 @@ constexpr bool check_layer() {
 /// A sequential model over scalar type `T`. Use the alias `sequential<...>` for float.
 ///
 /// The first argument is `input<...>`; each following one a layer spec, optionally
-/// `frozen<...>`. Parameters live in two 64-byte-aligned heap arenas, trainable and frozen,
-/// allocated once; `layer<i>()` views a layer's block in place (Keras layout).
+/// `frozen<...>` or `named<...>`. Parameters live in two 64-byte-aligned heap arenas, trainable
+/// and frozen, allocated once; `layer<i>()` views a layer's block in place (Keras layout).
 /// ```cpp
 /// using net = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>,
 ///                               frost::dense<10, frost::softmax>>;
@@ -142,53 +98,63 @@ constexpr bool check_layer() {
 /// auto p = m(x);   // inference
 /// ```
 template <class T, class In, class... Ls>
-class basic_sequential {
+class basic_sequential
+    : public model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1> {
   static_assert(std::is_floating_point_v<T>, "frost::sequential: the scalar type must be float or double");
   static_assert(is_input_v<In>, "frost::sequential: the first argument must be input<...>, e.g. input<100>");
   static_assert(sizeof...(Ls) >= 1, "frost::sequential: give at least one layer after input<...>");
 
-  using acc_ = detail::propagate_t<typename detail::input_shape_of<In>::type, Ls...>;
-  using inputs_ = typename detail::acc_parts<acc_>::inputs;
+  using core_ = model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1>;
 
   template <std::size_t... I>
-  static constexpr auto check_(std::index_sequence<I...>) {
-    return (detail::check_layer<I, std::tuple_element_t<I, std::tuple<Ls...>>, std::tuple_element_t<I, inputs_>>() && ...);
+  static constexpr bool check_(std::index_sequence<I...>) {
+    return (detail::check_chain_layer<I, detail::type_at<I, Ls...>,
+                                      typename core_::template node_output_shape<I>, T>() && ...);
   }
   static_assert(check_(std::index_sequence_for<Ls...>{}));
 
-  template <std::size_t... I>
-  static constexpr std::array<node_facts, sizeof...(Ls)> facts_(std::index_sequence<I...>) {
-    return {detail::facts_of<std::tuple_element_t<I, std::tuple<Ls...>>, std::tuple_element_t<I, inputs_>>(I)...};
-  }
-
  public:
-  using scalar_type = T;
   using input_type = In;
   using input_shape = typename detail::input_shape_of<In>::type;
-  using output_shape = typename detail::acc_parts<acc_>::output;
   using input_matrix = typename detail::matrix_for<T, input_shape>::type;
-  using output_matrix = typename detail::matrix_for<T, output_shape>::type;
+  using typename core_::output_matrix;
+  using typename core_::output_shape;
+  using typename core_::uninitialized_tag;
 
-  /// Number of layers, as Keras counts `model.layers` (the input is not one).
+  /// Number of layers, as Keras counts `model.layers` of a Sequential (the input is not one).
   static constexpr std::size_t layer_count = sizeof...(Ls);
+  /// The node of layer `I`: layer indices count from the first layer after the input.
+  template <std::size_t I>
+  static constexpr std::size_t node_of_layer = I + 1;
   /// Layer `I` as written in the type, `frozen<...>` included.
   template <std::size_t I>
-  using layer_type = std::tuple_element_t<I, std::tuple<Ls...>>;
+  using layer_type = detail::type_at<I, Ls...>;
   /// Input shape of layer `I`.
   template <std::size_t I>
-  using layer_input_shape = std::tuple_element_t<I, inputs_>;
+  using layer_input_shape = typename core_::template node_output_shape<I>;
   /// Output shape of layer `I`.
   template <std::size_t I>
-  using layer_output_shape = typename detail::next_shape<layer_input_shape<I>, layer_type<I>>::type;
+  using layer_output_shape = typename core_::template node_output_shape<I + 1>;
 
-  /// The compile-time plan (graph/plan.hpp).
-  static constexpr graph_plan<sizeof...(Ls)> plan = make_plan(facts_(std::index_sequence_for<Ls...>{}));
-  static constexpr std::size_t trainable_param_count = plan.trainable_count;
-  static constexpr std::size_t frozen_param_count = plan.frozen_count;
-  static constexpr std::size_t param_count = trainable_param_count + frozen_param_count;
+  /// Every layer's name (node 0, the input, has none): given with `named<>`, or Keras's
+  /// default (`dense`, `dense_1`, ...).
+  static constexpr auto names = []<class... N>(graph<N...>*) {
+    return detail::names_of<N...>(1);
+  }(static_cast<typename core_::graph_type*>(nullptr));
+  static constexpr std::size_t duplicate_ = detail::first_duplicate_name(names, 1);
+  static_assert(duplicate_ == static_cast<std::size_t>(-1) ||
+                    layer_name_unique<duplicate_ - 1, typename core_::template node_layer<duplicate_ == std::size_t(-1) ? 0 : duplicate_>>,
+                "frost::sequential: two layers have the same name; names are unique within a model");
+  /// The index of the layer named `Name` (npos: none).
+  template <fixed_string Name>
+  static constexpr std::size_t index_of = [] {
+    constexpr std::size_t node = detail::node_named<names, 1, Name>();
+    return node == static_cast<std::size_t>(-1) ? node : node - 1;
+  }();
 
   /// A model initialized as Keras does by default, from seed 0.
-  basic_sequential() : basic_sequential(uninitialized_tag{}) { initialize(0); }
+  basic_sequential() : core_(uninitialized_tag{}) { this->initialize(0); }
+  explicit basic_sequential(uninitialized_tag t) : core_(t) {}
 
   /// A model initialized as Keras does by default (glorot_uniform kernels, zero biases),
   /// deterministically from `seed`. Layer i draws from its own stream, so freezing does not
@@ -200,83 +166,43 @@ class basic_sequential {
   }
 
   /// Views of layer `I`'s parameters (for dense: `kernel()`, `bias()` as fixed-extent spans).
+  /// Throws `state_error` on a moved-from model.
   template <std::size_t I>
-  auto layer() noexcept {
+  auto layer() {
     static_assert(I < layer_count, "frost::sequential::layer<I>: index out of range");
-    return typename unfrozen_t<layer_type<I>>::template params<layer_input_shape<I>, T>(parameter_block<I>());
+    return this->template node_parameters<I + 1>("frost::sequential::layer");
   }
   template <std::size_t I>
-  auto layer() const noexcept {
+  auto layer() const {
     static_assert(I < layer_count, "frost::sequential::layer<I>: index out of range");
-    return typename unfrozen_t<layer_type<I>>::template params<layer_input_shape<I>, const T>(parameter_block<I>());
+    return this->template node_parameters<I + 1>("frost::sequential::layer");
   }
-
-  /// Start of layer `I`'s parameter block, in the trainable or the frozen arena.
-  template <std::size_t I>
-  T* parameter_block() noexcept {
-    if constexpr (plan.frozen_offset[I] != plan.npos) return frozen_.data() + plan.frozen_offset[I];
-    else if constexpr (plan.trainable_offset[I] != plan.npos) return trainable_.data() + plan.trainable_offset[I];
-    else return nullptr;
+  /// Views of the parameters of the layer named `Name` (given, or Keras's default name).
+  template <fixed_string Name>
+  auto layer() {
+    static_assert(layer_name_exists<Name, index_of<Name>>, "frost::sequential::layer<\"name\">: no layer has this name");
+    if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
   }
-  template <std::size_t I>
-  const T* parameter_block() const noexcept {
-    return const_cast<basic_sequential*>(this)->template parameter_block<I>();
-  }
-
-  /// False once the model was moved from (e.g. by `freeze`/`unfreeze`): its arenas are gone.
-  bool holds_weights() const noexcept {
-    return (trainable_param_count == 0 || trainable_.data() != nullptr) &&
-           (frozen_param_count == 0 || frozen_.data() != nullptr);
-  }
-
-  /// The trainable arena: every trainable parameter, layer after layer.
-  std::span<T, trainable_param_count> trainable_parameters() noexcept {
-    return std::span<T, trainable_param_count>(trainable_.data(), trainable_param_count);
-  }
-  std::span<const T, trainable_param_count> trainable_parameters() const noexcept {
-    return std::span<const T, trainable_param_count>(trainable_.data(), trainable_param_count);
-  }
-  /// The frozen arena.
-  std::span<T, frozen_param_count> frozen_parameters() noexcept {
-    return std::span<T, frozen_param_count>(frozen_.data(), frozen_param_count);
-  }
-  std::span<const T, frozen_param_count> frozen_parameters() const noexcept {
-    return std::span<const T, frozen_param_count>(frozen_.data(), frozen_param_count);
+  template <fixed_string Name>
+  auto layer() const {
+    static_assert(layer_name_exists<Name, index_of<Name>>, "frost::sequential::layer<\"name\">: no layer has this name");
+    if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
   }
 
   /// Inference (Keras `model(x)` / `predict`): runs every layer forward, keeps nothing for
-  /// backward. Allocates the result and two scratch rows-sized buffers.
-  output_matrix operator()(const input_matrix& x) const {
-    if (!holds_weights()) detail::throw_moved_model("frost::sequential::operator()");
+  /// backward. Allocates the result and a scratch workspace.
+  template <class X>
+  output_matrix operator()(const X& x) const {
+    static_assert(model_input_fits<0, input_shape, typename detail::matrix_shape<X>::type>,
+                  "frost::sequential::operator(): the data's feature shape does not match the model's input");
+    this->ensure_weights("frost::sequential::operator()");
     output_matrix y(x.rows());
-    aligned_buffer<T> ws(detail::inference_workspace_v<basic_sequential> * x.rows());
-    detail::forward<false>(*this, x.data(), x.rows(), ws.data(), x.rows(), y.data());
+    if (x.rows() == 0) return y;
+    aligned_buffer<T> ws(core_::plan.inference_per_sample * x.rows());
+    const T* xs[1] = {x.data()};
+    detail::forward<false>(*this, detail::pass_buffers<T>{xs, ws.data(), x.rows(), y.data()}, x.rows());
     return y;
   }
-
-  struct uninitialized_tag {};
-  /// Allocates zeroed arenas without initializing (used by freeze/unfreeze and loaders).
-  explicit basic_sequential(uninitialized_tag)
-      : trainable_(trainable_param_count), frozen_(frozen_param_count) {}
-
- private:
-  void initialize(std::uint64_t seed) {
-    init_layers_(seed, std::index_sequence_for<Ls...>{});
-  }
-  template <std::size_t... I>
-  void init_layers_(std::uint64_t seed, std::index_sequence<I...>) {
-    (init_layer_<I>(seed), ...);
-  }
-  template <std::size_t I>
-  void init_layer_(std::uint64_t seed) {
-    if constexpr (plan.facts[I].params > 0) {
-      random_stream rng(seed * 0x100000001b3ULL + I);
-      unfrozen_t<layer_type<I>>::template initialize<layer_input_shape<I>>(parameter_block<I>(), rng);
-    }
-  }
-
-  aligned_buffer<T> trainable_;
-  aligned_buffer<T> frozen_;
 };
 
 /// A sequential model of `float`: `sequential<input<100>, dense<64, relu>, dense<10, softmax>>`.

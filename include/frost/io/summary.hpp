@@ -3,15 +3,17 @@
 /// `summary(model)`: Keras's `model.summary()` table, plus what Keras cannot tell: the bytes of
 /// gradient storage, optimizer state and training workspace the frozen/trainable split implies.
 
-#include <frost/graph/execute.hpp>
 #include <frost/graph/frozen.hpp>
+#include <frost/graph/names.hpp>
+#include <frost/graph/node.hpp>
 
 #include <cstddef>
 #include <iostream>
-#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace frost {
 namespace detail {
@@ -54,36 +56,43 @@ inline std::string pad(std::string s, std::size_t width) {
 }  // namespace detail
 
 /// Writes a Keras-like summary of `model` to `os`: one row per layer (name, type, output shape,
-/// parameter count, trainable), Total/Trainable/Non-trainable params, then the bytes of gradient
-/// storage and optimizer state (per slot: sgd 1, adam and adamw 2, rmsprop 3) that exist only
-/// for trainable parameters, and the training workspace per sample.
+/// parameter count, for functional models the layers it reads — Keras's "Connected to" — and
+/// whether it trains), Total/Trainable/Non-trainable params, then the bytes of gradient storage
+/// and optimizer state (per slot: sgd 1, adam and adamw 2, rmsprop 3) that exist only for
+/// trainable parameters, and the training workspace per sample. Throws `state_error` on a
+/// moved-from model.
 template <class Model>
 void summary(const Model& model, std::ostream& os = std::cout) {
-  (void)model;
+  model.ensure_weights("frost::summary");
   using T = typename Model::scalar_type;
   constexpr auto& plan = Model::plan;
-  const std::string rule(82, '_'), double_rule(82, '=');
-  os << "Model: \"sequential\"\n" << rule << '\n';
+  constexpr bool functional = Model::template node_of_layer<0> == 0;
+  constexpr std::size_t first = Model::template node_of_layer<0>;
+  const std::size_t width = functional ? 108 : 82;
+  const std::string rule(width, '_'), double_rule(width, '=');
+  os << "Model: \"" << (functional ? "functional" : "sequential") << "\"\n" << rule << '\n';
   os << detail::pad(" Layer (type)", 30) << detail::pad("Output Shape", 22) << detail::pad("Param #", 14)
-     << "Trainable\n" << double_rule << '\n';
-  // Keras names layers per kind: dense, dense_1, ...; conv2d, conv2d_1, ...
-  std::map<std::string_view, std::size_t> seen;
+     << (functional ? detail::pad("Connected to", 26) : std::string()) << "Trainable\n" << double_rule << '\n';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((os << [&] {
-       using L = unfrozen_t<typename Model::template layer_type<I>>;
-       std::string name(L::keras_name);
-       if (const std::size_t n = seen[L::keras_name]++; n != 0) {
-         name += '_';  // appended piecewise: g++ 12 -O3 warns (-Wrestrict) on "_" + to_string(n)
-         name += std::to_string(n);
-       }
-       std::string row = " " + name + " (" + detail::class_name(L::keras_name) + ")";
-       row = detail::pad(row, 30) + detail::pad(detail::shape_text<typename Model::template layer_output_shape<I>>(), 22) +
-             detail::pad(detail::with_commas(plan.facts[I].params), 14) +
-             (is_frozen_v<typename Model::template layer_type<I>> ? "N" : "Y") + "\n";
-       return row;
-     }()),
-     ...);
-  }(std::make_index_sequence<Model::layer_count>{});
+    (
+        [&] {
+          if constexpr (I >= first) {
+            using L = typename Model::template node_layer<I>;
+            std::string row = " " + Model::names[I].str() + " (" + detail::class_name(detail::keras_name_of<L>()) + ")";
+            std::vector<std::string> inbound;
+            for (std::size_t e = plan.facts[I].first_edge; e < plan.facts[I].first_edge + plan.facts[I].arity; ++e)
+              inbound.push_back(Model::names[plan.edges[e].from].str() + "[0][0]");
+            row = detail::pad(row, 30) +
+                  detail::pad(detail::shape_text<typename Model::template node_output_shape<I>>(), 22) +
+                  detail::pad(detail::with_commas(plan.facts[I].params), 14);
+            if constexpr (functional) row += detail::pad(inbound.empty() ? std::string("-") : inbound[0], 26);
+            row += std::string(is_input_layer_v<L> ? "-" : is_frozen_v<L> ? "N" : "Y") + "\n";
+            for (std::size_t k = 1; k < inbound.size(); ++k) row += std::string(66, ' ') + inbound[k] + "\n";
+            os << row;
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<Model::node_count>{});
   os << double_rule << '\n';
   os << "Total params: " << detail::with_commas(Model::param_count) << '\n';
   os << "Trainable params: " << detail::with_commas(Model::trainable_param_count) << '\n';
@@ -92,7 +101,7 @@ void summary(const Model& model, std::ostream& os = std::cout) {
   os << "Gradient storage: " << detail::with_commas(Model::trainable_param_count * sizeof(T)) << " bytes\n";
   os << "Optimizer state: " << detail::with_commas(Model::trainable_param_count * sizeof(T))
      << " bytes per slot (sgd 1, adam 2, adamw 2, rmsprop 3)\n";
-  os << "Training workspace: " << detail::with_commas(detail::training_workspace_v<Model> * sizeof(T))
+  os << "Training workspace: " << detail::with_commas(plan.workspace_per_sample * sizeof(T))
      << " bytes per sample (kept for backward: " << detail::with_commas(plan.kept_per_sample * sizeof(T)) << ")\n";
   os << rule << '\n';
 }

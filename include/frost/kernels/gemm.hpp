@@ -426,11 +426,12 @@ inline void transpose(const T* src, std::size_t lds, std::size_t rows, std::size
 
 }  // namespace detail
 
-/// dX[m×K] = dZ[m×N]·W[K×N]ᵀ. Overwrites dX. Wᵀ is packed block by block (at most 128 × 64
+/// dX[m×K] = dZ[m×N]·W[K×N]ᵀ, or dX += dZ·Wᵀ with `accumulate` (a node read by several
+/// consumers gathers their gradients without a separate pass). Wᵀ is packed block by block (at most 128 × 64
 /// scalars, on the stack) so that the product runs on the same broadcast-and-FMA tiles as the
 /// forward product, instead of as dot products that end in horizontal sums.
 template <std::size_t K, std::size_t N, class T>
-void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
+void gemm_input(const T* dz, std::size_t m, const T* w, T* dx, bool accumulate = false) noexcept {
   constexpr std::size_t KB = std::min<std::size_t>(K, 64);   // columns of dX per block
   constexpr std::size_t NB = std::min<std::size_t>(N, 128);  // units reduced per block
   alignas(64) T packed[NB * KB];
@@ -443,7 +444,7 @@ void gemm_input(const T* dz, std::size_t m, const T* w, T* dx) noexcept {
       auto rows = [&]<std::size_t R>(std::size_t i) {
         T* out = dx + i * K + kc;
         detail::tile_rows<R, true>(dz + i * N + nc, N, packed, kb, nb, 0, kb, out, static_cast<T*>(nullptr), K, no_bias,
-                             nc != 0 ? out : nullptr, identity{});
+                             accumulate || nc != 0 ? out : nullptr, identity{});
       };
       detail::for_row_tiles(m, rows);
     }

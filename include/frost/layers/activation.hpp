@@ -14,9 +14,6 @@
 
 namespace frost {
 
-/// What `model.layer<i>()` gives for a layer without parameters.
-struct no_parameters {};
-
 /// y = f(x) elementwise (softmax: over the last axis), for any input shape. `f` is a built-in
 /// (`relu`, `softmax`, ...) or an expression of `_x`. It has no parameters; in backward it only
 /// passes the gradient on, dL/dx = f'(x)·dL/dy, keeping its input or its output as f' needs.
@@ -25,7 +22,7 @@ struct no_parameters {};
 /// ```
 template <auto F>
   requires activation_function<std::remove_cvref_t<decltype(F)>>
-struct activation {
+struct activation : layer_call<activation<F>> {
   using activation_type = std::remove_cvref_t<decltype(F)>;
   using function = activation_traits<activation_type>;
   static constexpr std::string_view keras_name = "activation";
@@ -38,10 +35,8 @@ struct activation {
   template <class In>
   static constexpr std::size_t param_count = 0;
 
-  static constexpr bool param_grad_reads_input = false;
   static constexpr bool backward_reads_output = function::reads_output;
   static constexpr bool backward_reads_input = function::reads_input;
-  static constexpr bool pointwise = true;
   static constexpr bool rows_independent = true;
 
   template <class In, class T>
@@ -55,14 +50,21 @@ struct activation {
   static constexpr std::size_t row_length = In::dims[In::rank - 1];
 
   template <class In, class T>
-  static void forward(const T*, const T* x, std::size_t rows, T* y, T*) noexcept {
-    function::template forward<row_length<In>>(x, y, rows * (In::size / row_length<In>));
+  static void forward(const forward_args<T>& a) noexcept {
+    function::template forward<row_length<In>>(a.x, a.y, a.rows * (In::size / row_length<In>));
   }
 
+  /// input: dx (+)= f'·dL/dy. Overwriting, f' runs in dx; accumulating, in g first.
   template <class In, class T>
-  static void backward_activation(const T* x, const T* y, const T*, T* g, T* dx, std::size_t rows) noexcept {
-    if (dx != g) std::copy(g, g + rows * In::size, dx);
-    function::template backward<row_length<In>>(x, y, dx, rows * (In::size / row_length<In>));
+  static void backward(const backward_args<T>& a) noexcept {
+    constexpr std::size_t n = In::size / row_length<In>;
+    if (a.accumulate) {
+      function::template backward<row_length<In>>(a.x, a.y, a.g, a.rows * n);
+      for (std::size_t i = 0; i < a.rows * In::size; ++i) a.dx[i] += a.g[i];
+    } else {
+      if (a.dx != a.g) std::copy(a.g, a.g + a.rows * In::size, a.dx);
+      function::template backward<row_length<In>>(a.x, a.y, a.dx, a.rows * n);
+    }
   }
 };
 

@@ -40,7 +40,7 @@ class dense_params {
 /// ```
 template <std::size_t Units, auto Activation = linear>
   requires activation_function<std::remove_cvref_t<decltype(Activation)>>
-struct dense {
+struct dense : layer_call<dense<Units, Activation>> {
   static_assert(Units > 0, "frost::dense: units must be positive");
   static constexpr std::size_t units = Units;
   using activation_type = std::remove_cvref_t<decltype(Activation)>;
@@ -58,6 +58,10 @@ struct dense {
   static constexpr bool param_grad_reads_input = true;  // dW = xᵀ·dz
   static constexpr bool rows_independent = true;        // each sample's output depends on it alone
   static constexpr bool backward_reads_output = activation::reads_output;
+  /// Forward and dW split by units when the activation acts on each value alone.
+  static constexpr bool splits_units = activation::elementwise;
+  /// f' is applied to each tile of dL/dy as the weight-gradient product loads it.
+  static constexpr bool fuses_activation = activation::elementwise;
   /// The pre-activation z, kept when the activation's derivative reads it.
   template <class In>
   static constexpr std::size_t extra_kept = activation::reads_input ? Units : 0;
@@ -74,51 +78,47 @@ struct dense {
   }
 
   /// y = f(x·W + b). An elementwise f runs in the product's epilogue, on each register tile
-  /// before it is stored; z (when kept) is stored beside it. Softmax runs as a pass over rows.
-  /// The forward pass of `share`'s units only (shares may run at once). Elementwise f only.
+  /// before it is stored, over `a.share` of the units; z (when kept) is stored beside it.
+  /// Softmax runs as a pass over whole rows afterwards.
   template <class In, class T>
-    requires activation::elementwise
-  static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z, part share) noexcept {
-    kernels::gemm_forward<In::size, Units>(x, rows, p, p + In::size * Units, y, z, typename activation::function{},
-                                           share);
-  }
-
-  template <class In, class T>
-  static void forward(const T* p, const T* x, std::size_t rows, T* y, T* z) noexcept {
-    const T* bias = p + In::size * Units;
+  static void forward(const forward_args<T>& a) noexcept {
+    const T* w = a.params;
+    const T* bias = w + In::size * Units;
     if constexpr (activation::elementwise) {
-      kernels::gemm_forward<In::size, Units>(x, rows, p, bias, y, z, typename activation::function{});
+      kernels::gemm_forward<In::size, Units>(a.x, a.rows, w, bias, a.y, a.kept, typename activation::function{},
+                                             a.share);
     } else {
-      T* sums = z != nullptr ? z : y;
-      kernels::gemm_forward<In::size, Units>(x, rows, p, bias, sums);
-      activation::template forward<Units>(sums, y, rows);
+      T* sums = a.kept != nullptr ? a.kept : a.y;
+      kernels::gemm_forward<In::size, Units>(a.x, a.rows, w, bias, sums);
+      activation::template forward<Units>(sums, a.y, a.rows);
     }
   }
 
+  /// activation: dz = f'·dL/dy in place. params: dW = xᵀ·dz and db = Σ dz over `a.share` of
+  /// the units, with f' applied to each tile of dL/dy as it is loaded when `with_activation`.
+  /// input: dx (+)= dz·Wᵀ, after f' on these rows when `with_activation`.
   template <class In, class T>
-  static void backward_activation(const T*, const T* y, const T* z, T* g, T*, std::size_t rows) noexcept {
-    activation::template backward<Units>(z, y, g, rows);
-  }
-
-  /// dW and db; `share` computes only its share of the units (shares may run at once).
-  template <class In, class T>
-  static void param_grad(const T* x, const T* dz, std::size_t rows, T* dp, part share = part::whole()) noexcept {
-    kernels::gemm_weight<In::size, Units>(x, dz, rows, dp, dp + In::size * Units, share);
-  }
-
-  /// backward_activation then param_grad in one pass: f' is applied to each tile of dL/dy as
-  /// the weight-gradient product loads it, and db is reduced in the same pass. Elementwise f only.
-  template <class In, class T>
-    requires activation::elementwise
-  static void activation_and_param_grad(const T* x, const T* y, const T* z, T* g, std::size_t rows, T* dp,
-                                        part share = part::whole()) noexcept {
-    kernels::gemm_weight<In::size, Units>(x, g, rows, dp, dp + In::size * Units,
-                                          typename activation::derivative_function{}, y, z, share);
-  }
-
-  template <class In, class T>
-  static void input_grad(const T* p, const T* dz, std::size_t rows, T* dx) noexcept {
-    kernels::gemm_input<In::size, Units>(dz, rows, p, dx);
+  static void backward(const backward_args<T>& a) noexcept {
+    T* dw = a.dparams;
+    switch (a.stage) {
+      case backward_stage::activation:
+        activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
+        break;
+      case backward_stage::params:
+        if constexpr (activation::elementwise) {
+          if (a.with_activation) {
+            kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units,
+                                                  typename activation::derivative_function{}, a.y, a.kept, a.share);
+            break;
+          }
+        }
+        kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units, a.share);
+        break;
+      case backward_stage::input:
+        if (a.with_activation) activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
+        kernels::gemm_input<In::size, Units>(a.g, a.rows, a.params, a.dx, a.accumulate);
+        break;
+    }
   }
 };
 

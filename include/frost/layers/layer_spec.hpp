@@ -1,63 +1,229 @@
 #pragma once
 /// \file
-/// `layer_spec`: what a layer type must provide for the plan (graph/plan.hpp) to run it.
+/// The layer protocol: what a layer spec provides for the plan (graph/plan.hpp) and the passes
+/// (graph/forward.hpp, graph/backward.hpp) to run it, checked member by member
+/// (`layer_protocol_member`), with every optional fact defaulted in one place (`layer_traits`).
+/// docs/layers.md walks through writing a layer.
 ///
-/// A layer spec is an empty type. For an input shape `In` (a `shape<...>`) it gives:
-///  - `keras_name`; `accepts<In>` and `expected_input` (a type naming the requirement, for errors);
-///  - `output_shape<In>`, `param_count<In>`;
-///  - what its backward reads: `param_grad_reads_input`, `backward_reads_output`, and optionally
-///    `backward_reads_input` (false if absent), `extra_kept<In>` (scalars per sample it keeps for
-///    itself, 0 if absent) and `pointwise` (false if absent: see below);
-///  - `params<In, T>`: a view over its parameter block (e.g. `kernel()`, `bias()`);
-///  - `initialize<In>(T* params, random_stream&)`: Keras default initialization;
-///  - `forward<In>(params, x, rows, y, kept)` (`kept`: its extra buffer in training, else null);
-///    and, called only when the plan needs them, `backward_activation<In>(x, y, kept, g, out,
-///    rows)` (dL/dy in g → dL/dz in out; out == g except for pointwise layers, whose out is
-///    dL/d(input) and which have no param_grad or input_grad), `param_grad<In>(x, dz, rows,
-///    dparams)` and `input_grad<In>(params, dz, rows, dx)`. Optionally
-///    `activation_and_param_grad<In>(x, y, kept, g, rows, dparams)`: backward_activation and
-///    param_grad in one pass, used for trainable layers when present. Both param_grad forms may
-///    take a trailing `part` (core/part.hpp): the step then splits them across its threads.
-///  - optionally `rows_independent` (false if absent): each sample's output, and its share of
-///    dL/d(input), depend on that sample alone, so a step may split the batch across threads.
-/// The plan instantiates `param_grad` only for trainable layers and no backward member at all
-/// for layers below the first trainable one.
+/// A layer spec is an empty type `L`. For an input shape `In` (a `shape<...>`; a merge layer
+/// takes several, `In...`) and a scalar type `T` it gives:
+///
+///  | member                          | what                                                              |
+///  |---------------------------------|-------------------------------------------------------------------|
+///  | `keras_name`                    | Keras's snake_case name: `"dense"`                                 |
+///  | `expected_input`                | a type naming the requirement, printed in compile errors            |
+///  | `accepts<In...>`                | does it take inputs of these shapes?                               |
+///  | `output_shape<In...>`           | the shape it produces                                              |
+///  | `param_count<In...>`            | its parameters (0: none)                                           |
+///  | `params<In..., T>`              | a view over its parameter block (`kernel()`, `bias()`)             |
+///  | `initialize<In...>(T*, random_stream&)` | Keras's default initialization                             |
+///  | `forward<In...>(const forward_args<T>&)` | y from x                                                  |
+///  | `backward<In...>(const backward_args<T>&)` | one entry point for every backward stage (below)         |
+///
+/// Optional facts, read through `layer_traits<L>` (defaults in brackets): `param_grad_reads_input`
+/// [false], `backward_reads_output` [false], `backward_reads_input` [false], `extra_kept<In...>` [0]
+/// (scalars per sample it keeps for its own backward), `rows_independent` [false] (each sample's
+/// output depends on that sample alone, so a step may split the batch across threads),
+/// `splits_units` [false] (forward and the params stage honour `share` as a share of the output
+/// units), `fuses_activation` [false] (the params stage can apply f' itself: see below),
+/// `merge` [false] (it takes several inputs).
+///
+/// Backward stages (`backward_args::stage`), called only where the plan needs them:
+///  - `activation`: g ← f'(…)·g in place (dL/dy → dL/dz) for `rows` rows. Layers with parameters.
+///  - `params`: dparams ← ∂L/∂params from x and g (dL/dz; or dL/dy when `with_activation`, the
+///    layer then applies f' to g in place as it goes, needing `fuses_activation`). `share` is a
+///    share of the units when the layer `splits_units`; shares may run at once.
+///  - `input`: dx (= or, with `accumulate`, +=) dL/d(input `input`) for `rows` rows (the passes
+///    offset every row pointer); with `with_activation`, f' is applied to g's rows first.
+/// The plan calls no stage for layers below the first trainable one and never `params` for a
+/// frozen layer: a frozen layer's weight gradient is not even instantiated.
 
+#include <frost/core/part.hpp>
+#include <frost/core/random.hpp>
+
+#include <concepts>
 #include <cstddef>
 #include <string_view>
-#include <concepts>
+#include <type_traits>
 
 namespace frost {
 
+/// What `model.layer<i>()` gives for a layer without parameters.
+struct no_parameters {
+  explicit constexpr no_parameters(const void*) noexcept {}
+  constexpr no_parameters() noexcept = default;
+};
+
+/// The arguments of a layer's forward pass, for rows [0, rows) of its input(s).
+template <class T>
+struct forward_args {
+  const T* params = nullptr;         ///< its parameter block (null: none)
+  const T* x = nullptr;              ///< its (first) input, `rows` × In::size
+  const T* const* inputs = nullptr;  ///< every input (merge layers), each offset to the same rows
+  std::size_t rows = 0;
+  T* y = nullptr;                    ///< its output, `rows` × Out::size
+  T* kept = nullptr;                 ///< its `extra_kept` buffer in training (else null)
+  part share = part::whole();        ///< the share of output units to compute (`splits_units`)
+};
+
+/// The stages of a layer's backward pass (see the header comment).
+enum class backward_stage { activation, params, input };
+
+/// The arguments of a layer's backward pass.
+template <class T>
+struct backward_args {
+  backward_stage stage = backward_stage::input;
+  const T* params = nullptr;    ///< its parameter block
+  const T* x = nullptr;         ///< its input rows (when kept: param_grad_reads_input / backward_reads_input)
+  const T* y = nullptr;         ///< its output rows (when kept: backward_reads_output)
+  const T* kept = nullptr;      ///< its extra_kept rows
+  T* g = nullptr;               ///< dL/dy rows; becomes dL/dz in place where f' is applied
+  std::size_t rows = 0;
+  T* dparams = nullptr;         ///< params stage: the gradient block, laid out as the parameters
+  T* dx = nullptr;              ///< input stage: dL/d(input `input`) rows
+  std::size_t input = 0;        ///< input stage: which input (merge layers)
+  bool accumulate = false;      ///< input stage: add into dx instead of overwriting it
+  bool with_activation = false; ///< params/input stage: apply f' to g first
+  part share = part::whole();   ///< params stage: the share of units (`splits_units`)
+};
+
+namespace detail {
+template <class L, class... In>
+constexpr std::size_t extra_kept_of() {
+  if constexpr (requires { L::template extra_kept<In...>; }) return L::template extra_kept<In...>;
+  else return 0;
+}
+}  // namespace detail
+
+/// The optional facts of layer spec `L`, with their defaults: the one place defaults live.
+template <class L>
+struct layer_traits {
+  static constexpr bool param_grad_reads_input = [] {
+    if constexpr (requires { L::param_grad_reads_input; }) return bool(L::param_grad_reads_input);
+    else return false;
+  }();
+  static constexpr bool backward_reads_output = [] {
+    if constexpr (requires { L::backward_reads_output; }) return bool(L::backward_reads_output);
+    else return false;
+  }();
+  static constexpr bool backward_reads_input = [] {
+    if constexpr (requires { L::backward_reads_input; }) return bool(L::backward_reads_input);
+    else return false;
+  }();
+  static constexpr bool rows_independent = [] {
+    if constexpr (requires { L::rows_independent; }) return bool(L::rows_independent);
+    else return false;
+  }();
+  static constexpr bool splits_units = [] {
+    if constexpr (requires { L::splits_units; }) return bool(L::splits_units);
+    else return false;
+  }();
+  static constexpr bool fuses_activation = [] {
+    if constexpr (requires { L::fuses_activation; }) return bool(L::fuses_activation);
+    else return false;
+  }();
+  static constexpr bool merge = [] {
+    if constexpr (requires { L::merge; }) return bool(L::merge);
+    else return false;
+  }();
+  template <class... In>
+  static constexpr std::size_t extra_kept = detail::extra_kept_of<L, In...>();
+};
+
+/// A layer spec as far as it can be checked without an input shape: a Keras name and an expected
+/// input. `layer_protocol_member` checks the rest once the input shapes are known.
 template <class L>
 concept layer_spec = requires {
   { L::keras_name } -> std::convertible_to<std::string_view>;
   typename L::expected_input;
-  { L::param_grad_reads_input } -> std::convertible_to<bool>;
-  { L::backward_reads_output } -> std::convertible_to<bool>;
 };
 
+/// The members of the layer protocol, as types that read well in a compile error.
+namespace protocol {
+struct accepts;
+struct output_shape;
+struct param_count;
+struct params;
+struct initialize;
+struct forward;
+struct backward;
+}  // namespace protocol
+
 namespace detail {
-template <class L>
-constexpr bool backward_reads_input_of() {
-  if constexpr (requires { L::backward_reads_input; }) return L::backward_reads_input;
-  else return false;
+// The parameter view type of L on inputs In... (alias templates take no pack expansion into a
+// parameter that is not a pack, so one input and several go separate ways).
+template <class L, class T, class... In>
+struct params_type {
+  using type = typename L::template params<In..., T>;
+};
+template <class L, class T, class In>
+struct params_type<L, T, In> {
+  using type = typename L::template params<In, T>;
+};
+
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::accepts*) {
+  return requires { { L::template accepts<In...> } -> std::convertible_to<bool>; };
 }
-template <class L>
-constexpr bool pointwise_of() {
-  if constexpr (requires { L::pointwise; }) return L::pointwise;
-  else return false;
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::output_shape*) {
+  return requires { typename L::template output_shape<In...>; };
 }
-template <class L>
-constexpr bool rows_independent_of() {
-  if constexpr (requires { L::rows_independent; }) return L::rows_independent;
-  else return false;
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::param_count*) {
+  return requires { { L::template param_count<In...> } -> std::convertible_to<std::size_t>; };
 }
-template <class L, class In>
-constexpr std::size_t extra_kept_of() {
-  if constexpr (requires { L::template extra_kept<In>; }) return L::template extra_kept<In>;
-  else return 0;
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::params*) {
+  if constexpr (requires { typename params_type<L, T, In...>::type; })
+    return std::is_constructible_v<typename params_type<L, T, In...>::type, T*>;
+  else
+    return false;
+}
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::initialize*) {
+  return requires(T* p, random_stream& r) { L::template initialize<In...>(p, r); };
+}
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::forward*) {
+  return requires(const forward_args<T>& a) { L::template forward<In...>(a); };
+}
+template <class L, class T, class... In>
+constexpr bool has_member(protocol::backward*) {
+  return requires(const backward_args<T>& a) { L::template backward<In...>(a); };
 }
 }  // namespace detail
+
+/// Compile-error predicate: layer `Index` (a `Layer`, taking inputs of shapes `In...`) provides
+/// protocol member `Member` (one of `frost::protocol::*`).
+template <std::size_t Index, class Layer, class Member, class T, class... In>
+inline constexpr bool layer_protocol_member = detail::has_member<Layer, T, In...>(static_cast<Member*>(nullptr));
+
+namespace detail {
+/// The first protocol member `L` lacks for inputs `In...` (void: none).
+template <class L, class T, class... In>
+constexpr auto missing_member() {
+  if constexpr (!has_member<L, T, In...>(static_cast<protocol::accepts*>(nullptr))) return static_cast<protocol::accepts*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::output_shape*>(nullptr))) return static_cast<protocol::output_shape*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::param_count*>(nullptr))) return static_cast<protocol::param_count*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::params*>(nullptr))) return static_cast<protocol::params*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::initialize*>(nullptr))) return static_cast<protocol::initialize*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::forward*>(nullptr))) return static_cast<protocol::forward*>(nullptr);
+  else if constexpr (!has_member<L, T, In...>(static_cast<protocol::backward*>(nullptr))) return static_cast<protocol::backward*>(nullptr);
+  else return static_cast<void*>(nullptr);
+}
+template <class L, class T, class... In>
+using missing_member_t = std::remove_pointer_t<decltype(missing_member<L, T, In...>())>;
+}  // namespace detail
+
+/// Lets `Spec{}(x)` connect a layer in a functional model: `dense<64, relu>{}(in)`. The call is
+/// resolved by argument-dependent lookup of `connect` in graph/, where symbolic tensors live.
+template <class Spec>
+struct layer_call {
+  template <class... X>
+  constexpr auto operator()(const X&... x) const {
+    return connect(Spec{}, x...);
+  }
+};
 
 }  // namespace frost

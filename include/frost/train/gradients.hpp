@@ -51,13 +51,9 @@ class gradients {
   template <std::size_t I, class T, class P>
   static auto view_(P* base) noexcept {
     static_assert(I < Model::layer_count, "frost::gradients::layer<I>: index out of range");
-    if constexpr (Model::plan.trainable_offset[I] == Model::plan.npos) {
-      return no_gradient{};
-    } else {
-      using L = unfrozen_t<typename Model::template layer_type<I>>;
-      return typename L::template params<typename Model::template layer_input_shape<I>, T>(
-          base + Model::plan.trainable_offset[I]);
-    }
+    constexpr std::size_t node = Model::template node_of_layer<I>;
+    if constexpr (Model::plan.trainable_offset[node] == Model::plan.npos) return no_gradient{};
+    else return Model::template node_view<node>(base + Model::plan.trainable_offset[node]);
   }
 
   aligned_buffer<scalar_type> data_;

@@ -75,7 +75,7 @@ class optimizer {
     out.restore_(iterations_);
     [&]<std::size_t... J>(std::index_sequence<J...>) {
       (copy_layer_state_<To, J>(out.state().data()), ...);
-    }(std::make_index_sequence<Model::layer_count>{});
+    }(std::make_index_sequence<Model::node_count>{});
     return out;
   }
 

@@ -7,12 +7,14 @@
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/thread_pool.hpp>
-#include <frost/graph/execute.hpp>
+#include <frost/graph/forward.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/losses.hpp>
 #include <frost/train/optimizer.hpp>
 #include <frost/train/value_and_grad.hpp>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <memory>
@@ -38,44 +40,59 @@ class trainer {
   using model_type = Model;
   using scalar_type = typename Model::scalar_type;
   using optimizer_type = ::frost::optimizer<Model, Spec>;
-  /// Workspace scalars per sample: the outputs kept for backward plus two ping-pong slots.
-  static constexpr std::size_t workspace_per_sample = detail::training_workspace_v<Model>;
+  /// Workspace scalars per sample: what backward keeps from forward, plus transients laid out by
+  /// liveness (graph/plan.hpp).
+  static constexpr std::size_t workspace_per_sample = Model::plan.workspace_per_sample;
 
   trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {})
-      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(workspace_per_sample * max_batch) {
+      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
     if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
     if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
   }
 
   /// One training step on (x, y); returns the loss before the update.
-  template <class Target>
-  scalar_type step(const typename Model::input_matrix& x, const Target& y) {
+  /// `x`: one matrix, or for a model with several inputs `std::tie(a, b)` in make_model's order.
+  template <class X, class Target>
+  scalar_type step(const X& x, const Target& y) {
     static_assert(Loss::needs_target, "frost::trainer::step: this loss takes no target: call step(x)");
+    static_assert(detail::check_inputs<Model, X>());
     static_assert(detail::check_loss<Model, Loss, Target>());
-    check_rows_(x.rows());
-    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, x.rows(), &y);
-    return run_(x, &y);
+    std::array<const scalar_type*, Model::input_count> xs{};
+    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
+    check_rows_(rows);
+    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, rows, &y);
+    return run_(xs, rows, &y);
   }
 
   /// One training step for a loss without targets (e.g. `reduce_sum`).
-  scalar_type step(const typename Model::input_matrix& x) {
+  template <class X>
+  scalar_type step(const X& x) {
     static_assert(!Loss::needs_target, "frost::trainer::step: this loss needs targets: call step(x, y)");
+    static_assert(detail::check_inputs<Model, X>());
     static_assert(detail::check_loss<Model, Loss, void>());
-    check_rows_(x.rows());
-    detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, x.rows(), nullptr);
-    return run_<void>(x, nullptr);
+    std::array<const scalar_type*, Model::input_count> xs{};
+    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
+    check_rows_(rows);
+    detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, rows, nullptr);
+    return run_<void>(xs, rows, nullptr);
   }
 
   /// Inference (Keras `model.predict(x)` after `compile`) on up to max_batch rows, in this
   /// trainer's workspace and on its threads: allocates only the result. Equals `model(x)`.
-  typename Model::output_matrix predict(const typename Model::input_matrix& x) {
-    if (!model_->holds_weights()) detail::throw_moved_model("frost::trainer::predict");
-    if (x.rows() > cap_)
+  template <class X>
+  typename Model::output_matrix predict(const X& x) {
+    static_assert(detail::check_inputs<Model, X>());
+    model_->ensure_weights("frost::trainer::predict");
+    std::array<const scalar_type*, Model::input_count> xs{};
+    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::predict", x, xs);
+    if (rows > cap_)
       detail::throw_shape("frost::trainer::predict", "batch rows", "at most " + std::to_string(cap_) + " (max_batch)",
-                          std::to_string(x.rows()));
-    typename Model::output_matrix y(x.rows());
-    if (x.rows() != 0) detail::forward<false>(*model_, x.data(), x.rows(), ws_.data(), x.rows(), y.data(), pool_.get());
+                          std::to_string(rows));
+    typename Model::output_matrix y(rows);
+    if (rows != 0)
+      detail::forward<false>(*model_, detail::pass_buffers<scalar_type>{xs.data(), ws_.data(), rows, y.data()}, rows,
+                             pool_.get());
     return y;
   }
 
@@ -102,9 +119,9 @@ class trainer {
   }
 
   template <class Target>
-  scalar_type run_(const typename Model::input_matrix& x, const Target* y) {
+  scalar_type run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows, const Target* y) {
     const scalar_type loss =
-        detail::train_pass<Model, Loss, Target>(*model_, x.data(), y, x.rows(), ws_.data(), cap_, grads_.data(), pool_.get());
+        detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_, grads_.data(), pool_.get());
     if (check_finite_) ensure_finite_(loss);
     opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());
     return loss;
@@ -118,8 +135,9 @@ class trainer {
       if (!std::isfinite(g[i])) {
         // Name the layer the parameter belongs to: the last trainable block starting at or before i.
         std::size_t layer = 0;
-        for (std::size_t j = 0; j < Model::layer_count; ++j)
-          if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i) layer = j;
+        for (std::size_t j = 0; j < Model::node_count; ++j)
+          if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i)
+            layer = j - Model::template node_of_layer<0>;
         detail::throw_value("frost::trainer::step", ("gradient " + std::to_string(i) + " (layer " +
                                                      std::to_string(layer) + ")").c_str(),
                             "a finite value (finite-check mode)", std::to_string(g[i]));

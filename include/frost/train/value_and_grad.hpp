@@ -9,12 +9,19 @@
 #include <frost/core/matrix.hpp>
 #include <frost/core/shape.hpp>
 #include <frost/expr/activations.hpp>
-#include <frost/graph/execute.hpp>
+#include <frost/graph/backward.hpp>
+#include <frost/graph/detail/schedule.hpp>
+#include <frost/graph/forward.hpp>
+#include <frost/graph/model.hpp>
+#include <frost/graph/sequential.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/losses.hpp>
 
+#include <array>
 #include <cstddef>
+#include <tuple>
+#include <utility>
 #include <string>
 #include <type_traits>
 
@@ -48,24 +55,73 @@ struct last_activation<L> {
 };
 
 template <class Model>
-using last_layer_t = unfrozen_t<typename Model::template layer_type<Model::layer_count - 1>>;
+using last_layer_t = typename Model::template node_layer<Model::output_node>;
 template <class Model>
-using last_activation_t = typename last_activation<last_layer_t<Model>>::type;
+using last_activation_t = typename last_activation<spec_t<last_layer_t<Model>>>::type;
 
 template <class M>
-struct matrix_traits;
+struct matrix_traits {
+  using scalar = void;
+  using shape_type = invalid_shape;
+};
 template <class T, std::size_t... D>
 struct matrix_traits<matrix<T, D...>> {
   using scalar = T;
   using shape_type = shape<D...>;
 };
 
+/// The data of a model's inputs: one matrix (a single-input model) or a std::tuple of them
+/// (`std::tie(a, b)`), one per input in make_model's order.
+template <class X>
+struct input_list {
+  using type = std::tuple<const X&>;
+  static type of(const X& x) { return type(x); }
+};
+template <class... X>
+struct input_list<std::tuple<X...>> {
+  using type = std::tuple<const std::remove_cvref_t<X>&...>;
+  static type of(const std::tuple<X...>& x) {
+    return std::apply([](const auto&... m) { return type(m...); }, x);
+  }
+};
+
+/// Checks at compile time that `X` fits the model's inputs: count, shapes, scalar type.
+template <class Model, class X>
+constexpr bool check_inputs() {
+  using list = typename input_list<X>::type;
+  static_assert(std::tuple_size_v<list> == Model::input_count,
+                "frost::value_and_grad, frost::trainer: give one matrix per model input (std::tie(a, b) for several)");
+  if constexpr (std::tuple_size_v<list> == Model::input_count) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      static_assert((model_input_fits<K, typename Model::template input_shape_at<K>,
+                                      typename matrix_traits<std::remove_cvref_t<std::tuple_element_t<K, list>>>::shape_type> && ...),
+                    "frost::value_and_grad, frost::trainer: the data's feature shape does not match the model's input");
+      static_assert((data_scalar_fits<typename Model::scalar_type,
+                                      typename matrix_traits<std::remove_cvref_t<std::tuple_element_t<K, list>>>::scalar> && ...),
+                    "frost::value_and_grad, frost::trainer: the data's scalar type differs from the model's");
+    }(std::make_index_sequence<Model::input_count>{});
+  }
+  return true;
+}
+
+/// Pointers to each input's data, and the common row count (throws `shape_error` if they differ).
+template <class Model, class X>
+std::size_t input_pointers(const char* where, const X& x, std::array<const typename Model::scalar_type*, Model::input_count>& out) {
+  const auto list = input_list<X>::of(x);
+  return std::apply(
+      [&](const auto&... m) {
+        std::size_t k = 0;
+        ((out[k++] = m.data()), ...);
+        return common_rows(where, m...);
+      },
+      list);
+}
+
 /// Checks every compile-time fact of (model, loss, targets) at the user's entry point.
 template <class Model, class Loss, class Target>
 constexpr bool check_loss() {
   static_assert(loss_spec<Loss>, "frost::value_and_grad, frost::trainer: the loss must be a loss spec, e.g. categorical_crossentropy{}");
-  static_assert(loss_fits_output<Loss, Model::layer_count - 1, typename Model::template layer_type<Model::layer_count - 1>,
-                                 last_activation_t<Model>>,
+  static_assert(loss_fits_output<Loss, Model::layer_count - 1, last_layer_t<Model>, last_activation_t<Model>>,
                 "frost::value_and_grad, frost::trainer: this loss needs probabilities: end the model with a softmax or sigmoid activation");
   if constexpr (Loss::needs_target) {
     using traits = matrix_traits<Target>;
@@ -84,7 +140,7 @@ constexpr bool check_loss() {
 /// Run-time checks shared by value_and_grad and trainer::step; nothing is touched before them.
 template <class Model, class Loss, class Target>
 void check_batch(const char* where, const Model& m, std::size_t x_rows, const Target* y) {
-  if (!m.holds_weights()) throw_moved_model(where);
+  m.ensure_weights(where);
   if (x_rows == 0) throw_shape(where, "batch rows", "at least 1", "0");
   if constexpr (Loss::needs_target) {
     if (y->rows() != x_rows)
@@ -97,19 +153,21 @@ void check_batch(const char* where, const Model& m, std::size_t x_rows, const Ta
 /// Forward (training mode), loss, and backward into `grads`, split across `pool` where that
 /// pays (the loss itself runs on the calling thread). Returns the loss.
 template <class Model, class Loss, class Target>
-typename Model::scalar_type train_pass(const Model& m, const typename Model::scalar_type* x, const Target* y,
+typename Model::scalar_type train_pass(const Model& m, const typename Model::scalar_type* const* x, const Target* y,
                                        std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
                                        typename Model::scalar_type* grads, thread_pool* pool = nullptr) noexcept {
-  constexpr bool fused = Loss::template fuses_with<last_activation_t<Model>>;
+  using T = typename Model::scalar_type;
+  static constexpr const loss_plan& lp = loss_plan_v<Model, Loss>;
   pool = pool_for_step<Model>(pool, rows);
-  forward<true>(m, x, rows, ws, cap, static_cast<typename Model::scalar_type*>(nullptr), pool);
+  const pass_buffers<T> b{x, ws, cap, nullptr};
+  forward<true>(m, b, rows, pool);
   const auto* targets = [&] {
     if constexpr (Loss::needs_target) return y->data();
     else return static_cast<const void*>(nullptr);
   }();
-  const auto loss = Loss::template evaluate<Model::output_shape::size, fused>(
-      model_output<Model>(ws, cap), targets, rows, output_gradient<fused, Model>(ws, cap));
-  backward<fused>(m, x, rows, ws, cap, grads, pool);
+  const auto loss = Loss::template evaluate<Model::output_shape::size, lp.fused>(
+      node_output<true, Model, Model::output_node>(b), targets, rows, ws + lp.gradient_offset * cap);
+  backward<Model, lp>(m, b, rows, grads, pool);
   return loss;
 }
 
@@ -129,29 +187,34 @@ struct loss_and_gradients {
 /// ```cpp
 /// auto [loss, grads] = frost::value_and_grad(model, frost::categorical_crossentropy{}, x, y);
 /// ```
-template <class Model, class LossArg, class Target>
-loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const typename Model::input_matrix& x,
-                                         const Target& y) {
+template <class Model, class LossArg, class X, class Target>
+loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x, const Target& y) {
   using Loss = loss_t<LossArg>;
   static_assert(Loss::needs_target, "frost::value_and_grad: this loss takes no target: call value_and_grad(model, loss, x)");
+  static_assert(detail::check_inputs<Model, X>());
   static_assert(detail::check_loss<Model, Loss, Target>());
-  detail::check_batch<Model, Loss>("frost::value_and_grad", model, x.rows(), &y);
+  std::array<const typename Model::scalar_type*, Model::input_count> xs{};
+  const std::size_t rows = detail::input_pointers<Model>("frost::value_and_grad", x, xs);
+  detail::check_batch<Model, Loss>("frost::value_and_grad", model, rows, &y);
   loss_and_gradients<Model> out{};
-  aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
-  out.loss = detail::train_pass<Model, Loss>(model, x.data(), &y, x.rows(), ws.data(), x.rows(), out.grads.data());
+  aligned_buffer<typename Model::scalar_type> ws(Model::plan.workspace_per_sample * rows);
+  out.loss = detail::train_pass<Model, Loss>(model, xs.data(), &y, rows, ws.data(), rows, out.grads.data());
   return out;
 }
 
 /// The same for a loss that takes no target, such as `reduce_sum`.
-template <class Model, class LossArg>
-loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const typename Model::input_matrix& x) {
+template <class Model, class LossArg, class X>
+loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x) {
   using Loss = loss_t<LossArg>;
   static_assert(!Loss::needs_target, "frost::value_and_grad: this loss needs targets: call value_and_grad(model, loss, x, y)");
+  static_assert(detail::check_inputs<Model, X>());
   static_assert(detail::check_loss<Model, Loss, void>());
-  detail::check_batch<Model, Loss, void>("frost::value_and_grad", model, x.rows(), nullptr);
+  std::array<const typename Model::scalar_type*, Model::input_count> xs{};
+  const std::size_t rows = detail::input_pointers<Model>("frost::value_and_grad", x, xs);
+  detail::check_batch<Model, Loss, void>("frost::value_and_grad", model, rows, nullptr);
   loss_and_gradients<Model> out{};
-  aligned_buffer<typename Model::scalar_type> ws(detail::training_workspace_v<Model> * x.rows());
-  out.loss = detail::train_pass<Model, Loss, void>(model, x.data(), nullptr, x.rows(), ws.data(), x.rows(), out.grads.data());
+  aligned_buffer<typename Model::scalar_type> ws(Model::plan.workspace_per_sample * rows);
+  out.loss = detail::train_pass<Model, Loss, void>(model, xs.data(), nullptr, rows, ws.data(), rows, out.grads.data());
   return out;
 }
 

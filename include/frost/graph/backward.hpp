@@ -1,0 +1,103 @@
+#pragma once
+/// \file
+/// The backward pass, generated from a model's plan: nodes from last to first, each running
+/// only the stages the plan asks of it (layers/layer_spec.hpp): nothing for a node no trainable
+/// parameter depends on, no weight gradient for a frozen layer, no input gradient into a branch
+/// that does not train. Gradients from several consumers of a node add up in place.
+
+#include <frost/core/part.hpp>
+#include <frost/core/thread_pool.hpp>
+#include <frost/graph/detail/schedule.hpp>
+#include <frost/graph/forward.hpp>
+#include <frost/layers/layer_spec.hpp>
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+namespace frost::detail {
+
+template <class Model, const loss_plan& LP, std::size_t I, class T>
+void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T* grads, thread_pool* pool) noexcept {
+  constexpr auto& p = Model::plan;
+  constexpr node_facts f = p.facts[I];
+  constexpr bool is_output = I == Model::output_node;
+  if constexpr (p.backward_active[I] && !(is_output && LP.skip_output)) {
+    using L = typename Model::template node_spec<I>;
+    using Out = typename Model::template node_output_shape<I>;
+    [&]<class... In>(shape_list<In...>*) {
+      constexpr std::array<std::size_t, sizeof...(In)> sizes{In::size...};
+      T* g = b.ws + p.gradient_offset[I] * b.cap;
+      const T* y = node_output<true, Model, I>(b);
+      const T* kept = p.extra_offset[I] != p.npos ? b.ws + p.extra_offset[I] * b.cap : nullptr;
+      std::array<const T*, sizeof...(In)> xs{};
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((xs[J] = node_output<true, Model, p.edges[f.first_edge + J].from>(b)), ...);
+      }(std::make_index_sequence<sizeof...(In)>{});
+      // The loss fused with the output's activation wrote dL/dz: f' is already applied.
+      constexpr bool activation_pending = !(is_output && LP.fused);
+      // Multiply-adds of a product over this layer's weights: 2·rows·params, roughly.
+      const double product_flops = 2.0 * double(rows) * double(f.params);
+
+      auto args = [&](backward_stage stage, index_range r) {
+        backward_args<T> a;
+        a.stage = stage;
+        a.params = m.template parameter_block<I>();
+        a.x = xs[0] + r.begin * sizes[0];
+        a.y = y + r.begin * Out::size;
+        a.kept = kept != nullptr ? kept + r.begin * f.extra_kept : nullptr;
+        a.g = g + r.begin * Out::size;
+        a.rows = r.size();
+        return a;
+      };
+      if constexpr (p.needs_param_grad[I]) {
+        constexpr bool fuse = activation_pending && f.fuses_activation;
+        if constexpr (activation_pending && !fuse) L::template backward<In...>(args(backward_stage::activation, {0, rows}));
+        // dW (and db, and f' when fused) split by units: each share touches only its columns.
+        run_parts(pool, f.splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
+          backward_args<T> a = args(backward_stage::params, {0, rows});
+          a.dparams = grads + p.trainable_offset[I];
+          a.with_activation = fuse;
+          a.share = share;
+          L::template backward<In...>(a);
+        });
+      }
+      // dL/d(input k) for every input that trains, split by rows: each share reads its rows of
+      // dL/dy and writes its rows of dL/dx.
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        (
+            [&] {
+              constexpr std::size_t e = f.first_edge + J;
+              if constexpr (p.edge_needs_grad[e]) {
+                T* dx = b.ws + p.gradient_offset[p.edges[e].from] * b.cap;
+                const bool split = f.rows_independent && worth_splitting(product_flops, pool);
+                run_parts(pool, split, [&](part share) noexcept {
+                  const index_range r = share.of(rows, p.row_grain);
+                  if (r.empty()) return;
+                  backward_args<T> a = args(backward_stage::input, r);
+                  a.dx = dx + r.begin * sizes[J];
+                  a.input = J;
+                  a.accumulate = p.edge_accumulates[e];
+                  a.with_activation = activation_pending && !p.needs_param_grad[I];
+                  L::template backward<In...>(a);
+                });
+              }
+            }(),
+            ...);
+      }(std::make_index_sequence<sizeof...(In)>{});
+    }(static_cast<typename Model::template node_input_shapes<I>*>(nullptr));
+  }
+}
+
+/// Runs backward from the loss's gradient (already written where `LP` says) to the first node
+/// that needs it, writing every trainable layer's gradient into `grads` (the trainable arena's
+/// mirror). With a pool, each product is split across its threads where that pays.
+template <class Model, const loss_plan& LP, class T>
+void backward(const Model& m, const pass_buffers<T>& b, std::size_t rows, T* grads, thread_pool* pool = nullptr) noexcept {
+  constexpr std::size_t n = Model::node_count;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (backward_node<Model, LP, n - 1 - I>(m, b, rows, grads, pool), ...);
+  }(std::make_index_sequence<n>{});
+}
+
+}  // namespace frost::detail

@@ -1,0 +1,106 @@
+#pragma once
+/// \file
+/// The forward pass, generated from a model's plan: one call per node in Keras's layer order,
+/// unrolled with a fold expression. Training writes every output where the plan's training
+/// layout says; inference uses the inference layout and writes the model output into the
+/// caller's buffer.
+
+#include <frost/core/part.hpp>
+#include <frost/core/thread_pool.hpp>
+#include <frost/graph/detail/schedule.hpp>
+#include <frost/graph/frozen.hpp>
+#include <frost/graph/model.hpp>
+#include <frost/graph/plan.hpp>
+#include <frost/layers/layer_spec.hpp>
+
+#include <array>
+#include <cstddef>
+#include <utility>
+
+namespace frost::detail {
+
+/// Where node I's output is (training or inference layout); model inputs are the caller's.
+template <bool Training, class Model, std::size_t I, class T>
+const T* node_output(const pass_buffers<T>& b) noexcept {
+  constexpr auto& p = Model::plan;
+  if constexpr (p.input_position[I] != p.npos) return b.x[p.input_position[I]];
+  else if constexpr (Training) return b.ws + p.output_offset[I] * b.cap;
+  else if constexpr (I == Model::output_node) return b.out;
+  else return b.ws + p.inference_offset[I] * b.cap;
+}
+template <bool Training, class Model, std::size_t I, class T>
+T* node_output_mut(const pass_buffers<T>& b) noexcept {
+  return const_cast<T*>(node_output<Training, Model, I>(b));
+}
+
+/// Node I forward over rows r (and, for layers that split units, `units` of its outputs).
+template <bool Training, class Model, std::size_t I, class T>
+void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part units = part::whole()) noexcept {
+  constexpr auto& p = Model::plan;
+  constexpr node_facts f = p.facts[I];
+  if constexpr (f.arity != 0) {
+    using L = typename Model::template node_spec<I>;
+    using Out = typename Model::template node_output_shape<I>;
+    [&]<class... In>(shape_list<In...>*) {
+      constexpr std::array<std::size_t, sizeof...(In)> sizes{In::size...};
+      std::array<const T*, sizeof...(In)> ins{};
+      [&]<std::size_t... J>(std::index_sequence<J...>) {
+        ((ins[J] = node_output<Training, Model, p.edges[f.first_edge + J].from>(b) + r.begin * sizes[J]), ...);
+      }(std::make_index_sequence<sizeof...(In)>{});
+      forward_args<T> a;
+      a.params = m.template parameter_block<I>();
+      a.x = ins[0];
+      a.inputs = ins.data();
+      a.rows = r.size();
+      a.y = node_output_mut<Training, Model, I>(b) + r.begin * Out::size;
+      if constexpr (Training && p.extra_offset[I] != p.npos)
+        a.kept = b.ws + p.extra_offset[I] * b.cap + r.begin * f.extra_kept;
+      a.share = units;
+      L::template forward<In...>(a);
+    }(static_cast<typename Model::template node_input_shapes<I>*>(nullptr));
+  }
+}
+
+/// One node of a forward pass split node by node: by units where the layer can, else by rows.
+template <bool Training, class Model, std::size_t I, class T>
+void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_pool* pool) noexcept {
+  constexpr node_facts f = Model::plan.facts[I];
+  const double flops = 2.0 * double(rows) * double(f.params);
+  if constexpr (f.splits_units) {
+    run_parts(pool, worth_splitting(flops, pool), [&](part units) noexcept {
+      forward_node<Training, Model, I>(m, b, index_range{0, rows}, units);
+    });
+  } else {
+    run_parts(pool, f.rows_independent && worth_splitting(flops, pool), [&](part share) noexcept {
+      const index_range r = share.of(rows, Model::plan.row_grain);
+      if (!r.empty()) forward_node<Training, Model, I>(m, b, r);
+    });
+  }
+}
+
+/// Runs the model forward over `rows` samples. With a pool, the batch is split by rows across
+/// its threads when every layer's rows are independent (no thread waits for another until the
+/// end), or, for models with big weight matrices, node by node, each by units.
+template <bool Training, class Model, class T>
+void forward(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_pool* pool = nullptr) noexcept {
+  constexpr auto& p = Model::plan;
+  constexpr std::size_t n = Model::node_count;
+  if constexpr (p.split_forward_by_units) {
+    if (pool != nullptr && pool->size() > 1) {
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (forward_node_split<Training, Model, I>(m, b, rows, pool), ...);
+      }(std::make_index_sequence<n>{});
+      return;
+    }
+  }
+  const bool split = p.rows_independent && worth_splitting(p.forward_flops_per_row * double(rows), pool);
+  run_parts(pool, split, [&](part share) noexcept {
+    const index_range r = share.of(rows, p.row_grain);
+    if (r.empty()) return;
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+      (forward_node<Training, Model, I>(m, b, r), ...);
+    }(std::make_index_sequence<n>{});
+  });
+}
+
+}  // namespace frost::detail
