@@ -181,20 +181,15 @@ namespace {
 template <class T>
 inline constexpr bool never = false;
 
+// dense<Units, relu> but for its backward: the weight-gradient stage cannot compile, and with
+// AnyBackward false no stage can.
 template <std::size_t Units, bool AnyBackward>
 struct poisoned : frost::dense<Units, frost::relu> {
-  template <class In, class T>
-  static void param_grad(const T*, const T*, std::size_t, T*) noexcept {
-    static_assert(never<T>, "weight-gradient code was instantiated for a frozen layer");
-  }
-  template <class In, class T>
-  static void backward_activation(const T*, const T*, const T*, T*, T*, std::size_t) noexcept {
+  template <class In, frost::backward_stage S, class T>
+  static void backward(frost::stage<S> s, const frost::backward_args<T>& a) noexcept {
+    static_assert(S != frost::backward_stage::params || never<T>, "weight-gradient code was instantiated for a frozen layer");
     static_assert(AnyBackward || never<T>, "backward code was instantiated below the first trainable layer");
-  }
-  template <class In, class T>
-  static void input_grad(const T* p, const T* dz, std::size_t rows, T* dx) noexcept {
-    static_assert(AnyBackward || never<T>, "backward code was instantiated below the first trainable layer");
-    frost::dense<Units, frost::relu>::template input_grad<In>(p, dz, rows, dx);
+    frost::dense<Units, frost::relu>::template backward<In>(s, a);
   }
 };
 

@@ -54,9 +54,9 @@ namespace frost_test {
 /// Checks every trainable parameter's analytic gradient (value_and_grad) against a central
 /// difference of the loss, in whatever scalar type the model uses (double for these checks).
 /// Returns the number of parameters checked.
-template <class Model, class Loss, class... Target>
-std::size_t check_model_gradients(Model& model, Loss loss, const typename Model::input_matrix& x,
-                                  const Target&... y) {
+/// `x`: one matrix, or `std::tie(a, b)` for a model with several inputs.
+template <class Model, class Loss, class X, class... Target>
+std::size_t check_model_gradients(Model& model, Loss loss, const X& x, const Target&... y) {
   auto [value, grads] = frost::value_and_grad(model, loss, x, y...);
   (void)value;
   auto params = model.trainable_parameters();

@@ -39,9 +39,8 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
       // Multiply-adds of a product over this layer's weights: 2·rows·params, roughly.
       const double product_flops = 2.0 * double(rows) * double(f.params);
 
-      auto args = [&](backward_stage stage, index_range r) {
+      auto args = [&](index_range r) {
         backward_args<T> a;
-        a.stage = stage;
         a.params = m.template parameter_block<I>();
         a.x = xs[0] + r.begin * sizes[0];
         a.y = y + r.begin * Out::size;
@@ -52,14 +51,15 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
       };
       if constexpr (p.needs_param_grad[I]) {
         constexpr bool fuse = activation_pending && f.fuses_activation;
-        if constexpr (activation_pending && !fuse) L::template backward<In...>(args(backward_stage::activation, {0, rows}));
+        if constexpr (activation_pending && !fuse)
+          L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));
         // dW (and db, and f' when fused) split by units: each share touches only its columns.
         run_parts(pool, f.splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
-          backward_args<T> a = args(backward_stage::params, {0, rows});
+          backward_args<T> a = args({0, rows});
           a.dparams = grads + p.trainable_offset[I];
           a.with_activation = fuse;
           a.share = share;
-          L::template backward<In...>(a);
+          L::template backward<In...>(stage<backward_stage::params>{}, a);
         });
       }
       // dL/d(input k) for every input that trains, split by rows: each share reads its rows of
@@ -74,12 +74,12 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
                 run_parts(pool, split, [&](part share) noexcept {
                   const index_range r = share.of(rows, p.row_grain);
                   if (r.empty()) return;
-                  backward_args<T> a = args(backward_stage::input, r);
+                  backward_args<T> a = args(r);
                   a.dx = dx + r.begin * sizes[J];
                   a.input = J;
                   a.accumulate = p.edge_accumulates[e];
                   a.with_activation = activation_pending && !p.needs_param_grad[I];
-                  L::template backward<In...>(a);
+                  L::template backward<In...>(stage<backward_stage::input>{}, a);
                 });
               }
             }(),

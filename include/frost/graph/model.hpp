@@ -175,6 +175,7 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
   static constexpr std::size_t input_count = sizeof...(InputNodes);
   /// Node indices of the model inputs, in the order the model takes them.
   static constexpr std::array<std::size_t, input_count> input_nodes{InputNodes...};
+  using input_nodes_type = std::index_sequence<InputNodes...>;
   /// The output node: the last one.
   static constexpr std::size_t output_node = node_count - 1;
 

@@ -56,7 +56,7 @@ struct activation : layer_call<activation<F>> {
 
   /// input: dx (+)= f'·dL/dy. Overwriting, f' runs in dx; accumulating, in g first.
   template <class In, class T>
-  static void backward(const backward_args<T>& a) noexcept {
+  static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
     constexpr std::size_t n = In::size / row_length<In>;
     if (a.accumulate) {
       function::template backward<row_length<In>>(a.x, a.y, a.g, a.rows * n);

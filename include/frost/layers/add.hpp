@@ -53,7 +53,7 @@ struct add : layer_call<add> {
 
   /// input: dx (+)= dL/dy, for any input.
   template <class In0, class... In, class T>
-  static void backward(const backward_args<T>& a) noexcept {
+  static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
     const std::size_t count = a.rows * In0::size;
     if (a.accumulate) {
       for (std::size_t j = 0; j < count; ++j) a.dx[j] += a.g[j];

@@ -90,7 +90,7 @@ struct concatenate : layer_call<concatenate> {
 
   /// input k: dx (+)= input k's slice of dL/dy.
   template <class... In, class T>
-  static void backward(const backward_args<T>& a) noexcept {
+  static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
     constexpr std::array<std::size_t, sizeof...(In)> width{detail::last_axis_v<In>...};
     constexpr std::size_t out = (std::size_t{0} + ... + detail::last_axis_v<In>);
     const std::size_t runs = a.rows * (detail::first_of<In...>::size / width[0]);

@@ -97,27 +97,23 @@ struct dense : layer_call<dense<Units, Activation>> {
   /// activation: dz = f'·dL/dy in place. params: dW = xᵀ·dz and db = Σ dz over `a.share` of
   /// the units, with f' applied to each tile of dL/dy as it is loaded when `with_activation`.
   /// input: dx (+)= dz·Wᵀ, after f' on these rows when `with_activation`.
-  template <class In, class T>
-  static void backward(const backward_args<T>& a) noexcept {
-    T* dw = a.dparams;
-    switch (a.stage) {
-      case backward_stage::activation:
-        activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
-        break;
-      case backward_stage::params:
-        if constexpr (activation::elementwise) {
-          if (a.with_activation) {
-            kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units,
-                                                  typename activation::derivative_function{}, a.y, a.kept, a.share);
-            break;
-          }
+  template <class In, backward_stage S, class T>
+  static void backward(stage<S>, const backward_args<T>& a) noexcept {
+    if constexpr (S == backward_stage::activation) {
+      activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
+    } else if constexpr (S == backward_stage::params) {
+      T* dw = a.dparams;
+      if constexpr (activation::elementwise) {
+        if (a.with_activation) {
+          kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units,
+                                                typename activation::derivative_function{}, a.y, a.kept, a.share);
+          return;
         }
-        kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units, a.share);
-        break;
-      case backward_stage::input:
-        if (a.with_activation) activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
-        kernels::gemm_input<In::size, Units>(a.g, a.rows, a.params, a.dx, a.accumulate);
-        break;
+      }
+      kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units, a.share);
+    } else {
+      if (a.with_activation) activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
+      kernels::gemm_input<In::size, Units>(a.g, a.rows, a.params, a.dx, a.accumulate);
     }
   }
 };

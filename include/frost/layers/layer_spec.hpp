@@ -18,7 +18,7 @@
 ///  | `params<In..., T>`              | a view over its parameter block (`kernel()`, `bias()`)             |
 ///  | `initialize<In...>(T*, random_stream&)` | Keras's default initialization                             |
 ///  | `forward<In...>(const forward_args<T>&)` | y from x                                                  |
-///  | `backward<In...>(const backward_args<T>&)` | one entry point for every backward stage (below)         |
+///  | `backward<In...>(stage<S>, const backward_args<T>&)` | one entry point for every backward stage (below) |
 ///
 /// Optional facts, read through `layer_traits<L>` (defaults in brackets): `param_grad_reads_input`
 /// [false], `backward_reads_output` [false], `backward_reads_input` [false], `extra_kept<In...>` [0]
@@ -28,7 +28,8 @@
 /// units), `fuses_activation` [false] (the params stage can apply f' itself: see below),
 /// `merge` [false] (it takes several inputs).
 ///
-/// Backward stages (`backward_args::stage`), called only where the plan needs them:
+/// Backward stages (the first argument of `backward`, a compile-time `stage<S>` so that a stage
+/// the plan never calls is never instantiated), called only where the plan needs them:
 ///  - `activation`: g ← f'(…)·g in place (dL/dy → dL/dz) for `rows` rows. Layers with parameters.
 ///  - `params`: dparams ← ∂L/∂params from x and g (dL/dz; or dL/dy when `with_activation`, the
 ///    layer then applies f' to g in place as it goes, needing `fuses_activation`). `share` is a
@@ -69,10 +70,15 @@ struct forward_args {
 /// The stages of a layer's backward pass (see the header comment).
 enum class backward_stage { activation, params, input };
 
+/// A backward stage as a type: `backward<In>(stage<backward_stage::params>{}, args)`.
+template <backward_stage S>
+struct stage {
+  static constexpr backward_stage value = S;
+};
+
 /// The arguments of a layer's backward pass.
 template <class T>
 struct backward_args {
-  backward_stage stage = backward_stage::input;
   const T* params = nullptr;    ///< its parameter block
   const T* x = nullptr;         ///< its input rows (when kept: param_grad_reads_input / backward_reads_input)
   const T* y = nullptr;         ///< its output rows (when kept: backward_reads_output)
@@ -190,7 +196,7 @@ constexpr bool has_member(protocol::forward*) {
 }
 template <class L, class T, class... In>
 constexpr bool has_member(protocol::backward*) {
-  return requires(const backward_args<T>& a) { L::template backward<In...>(a); };
+  return requires(const backward_args<T>& a) { L::template backward<In...>(stage<backward_stage::input>{}, a); };
 }
 }  // namespace detail
 

@@ -106,7 +106,8 @@ class optimizer {
 /// opt.apply_gradients(model, grads);
 /// ```
 template <class Model, optimizer_spec Spec>
-optimizer<Model, Spec> make_optimizer(const Model&, Spec spec) {
+optimizer<Model, Spec> make_optimizer(const Model& model, Spec spec) {
+  model.ensure_weights("frost::make_optimizer");
   return optimizer<Model, Spec>(spec);
 }
 
