@@ -5,7 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 TEST_CASE("article example 1: a frozen dense layer has no gradient", "[train][article]") {
@@ -57,4 +59,33 @@ TEST_CASE("article example 3 (as a sequential model): frozen layers unchanged af
   REQUIRE(loss > 0.f);
   REQUIRE(frost_test::same_bytes(before.frozen_parameters(), model.frozen_parameters()));
   REQUIRE_FALSE(frost_test::same_bytes(before.trainable_parameters(), model.trainable_parameters()));
+}
+
+TEST_CASE("article example 3: a functional model frozen by index keeps its Dense layers, the output changes",
+          "[train][article]") {
+  auto inputs = frost::input<10>{};
+  auto x = frost::dense<64, frost::relu>{}(inputs);
+  auto outputs = frost::dense<1, frost::sigmoid>{}(frost::dense<32, frost::relu>{}(x));
+  // model.get_layer(index=1) and index=2: the input layer is index 0.
+  auto model = frost::freeze<1, 2>(frost::make_model(inputs, outputs));
+  using M = decltype(model);
+  STATIC_REQUIRE(std::is_same_v<M::layer_type<0>, frost::input<10>>);
+  STATIC_REQUIRE(std::is_same_v<M::layer_type<1>, frost::frozen<frost::dense<64, frost::relu>>>);
+  STATIC_REQUIRE(std::is_same_v<M::layer_type<2>, frost::frozen<frost::dense<32, frost::relu>>>);
+  STATIC_REQUIRE(M::trainable_param_count == 33);
+  STATIC_REQUIRE(std::is_same_v<decltype(std::declval<frost::gradients<M>&>().layer<2>()), frost::no_gradient>);
+  const M before = model;
+  frost::matrix<float, 10> input_data(1);
+  frost_test::fill_uniform(input_data.values(), 6);
+  frost::matrix<float, 1> y(1);  // tf.constant([[0.]])
+  auto opt = frost::make_optimizer(model, frost::adam{.learning_rate = 0.01f});
+  auto [loss, grads] = frost::value_and_grad(model, frost::binary_crossentropy{}, input_data, y);
+  // binary crossentropy against 0 is −log(1 − p), p the model's output.
+  REQUIRE(loss == Approx(-std::log(1.0 - double(model(input_data)(0, 0)))).epsilon(1e-5));
+  opt.apply_gradients(model, grads);
+  REQUIRE(frost_test::same_bytes(before.layer<1>().kernel(), model.layer<1>().kernel()));
+  REQUIRE(frost_test::same_bytes(before.layer<1>().bias(), model.layer<1>().bias()));
+  REQUIRE(frost_test::same_bytes(before.layer<2>().kernel(), model.layer<2>().kernel()));
+  REQUIRE(frost_test::same_bytes(before.layer<2>().bias(), model.layer<2>().bias()));
+  REQUIRE_FALSE(frost_test::same_bytes(before.layer<3>().kernel(), model.layer<3>().kernel()));
 }

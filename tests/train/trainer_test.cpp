@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -224,4 +226,93 @@ TEST_CASE("trainer::predict equals model(x) on one thread and on two", "[train][
     frost::matrix<float, 96> too_many(65);
     REQUIRE_THROWS_AS(tr.predict(too_many), frost::shape_error);
   }
+}
+
+namespace {
+
+// Slot s of the optimizer state of the parameters [at, at + n) of a trainable arena of `size`.
+template <class Opt>
+std::vector<float> state_of(const Opt& opt, std::size_t slot, std::size_t size, std::size_t at, std::size_t n) {
+  const auto s = opt.state();
+  return std::vector<float>(s.begin() + slot * size + at, s.begin() + slot * size + at + n);
+}
+
+}  // namespace
+
+TEST_CASE("progressive unfreezing carries Adam's state over bit for bit, new slots start at zero",
+          "[train][trainer][unfreeze]") {
+  using base = frost::sequential<frost::input<6>, frost::frozen<frost::dense<8, frost::relu>>,
+                                 frost::frozen<frost::dense<5, frost::relu>>, frost::dense<3, frost::softmax>>;
+  frost::matrix<float, 6> x(7);
+  frost::matrix<float, 3> y(7);
+  frost_test::fill_uniform(x.values(), 41);
+  for (std::size_t i = 0; i < 7; ++i) y(i, i % 3) = 1.f;
+  base m = base::init(4);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 7);
+  for (int s = 0; s < 3; ++s) tr.step(x, y);
+  constexpr std::size_t head = 5 * 3 + 3;
+  STATIC_REQUIRE(base::trainable_param_count == head);
+  const auto m_head = state_of(tr.get_optimizer(), 0, head, 0, head);
+  const auto v_head = state_of(tr.get_optimizer(), 1, head, 0, head);
+  const std::vector<float> w_head(m.trainable_parameters().begin(), m.trainable_parameters().end());
+
+  // Unfreeze layer 1: its 8·5 + 5 parameters join the trainable arena before the head's.
+  auto deeper = frost::unfreeze<1>(std::move(m));
+  auto tr2 = std::move(tr).rebind(deeper);
+  using D = decltype(deeper);
+  constexpr std::size_t layer1 = 8 * 5 + 5, size = layer1 + head;
+  STATIC_REQUIRE(D::trainable_param_count == size);
+  REQUIRE(tr2.get_optimizer().iterations() == 3);
+  REQUIRE(state_of(tr2.get_optimizer(), 0, size, layer1, head) == m_head);
+  REQUIRE(state_of(tr2.get_optimizer(), 1, size, layer1, head) == v_head);
+  REQUIRE(state_of(tr2.get_optimizer(), 0, size, 0, layer1) == std::vector<float>(layer1, 0.f));
+  REQUIRE(state_of(tr2.get_optimizer(), 1, size, 0, layer1) == std::vector<float>(layer1, 0.f));
+  REQUIRE(std::memcmp(w_head.data(), deeper.trainable_parameters().data() + layer1, head * sizeof(float)) == 0);
+
+  // The next step is Keras's: t = 4 for every slot, m ← m + (g − m)(1 − β₁) from the carried m.
+  const auto g = frost::value_and_grad(deeper, frost::categorical_crossentropy{}, x, y).grads;
+  const std::vector<float> layer1_before(deeper.layer<1>().kernel().begin(), deeper.layer<1>().kernel().end());
+  tr2.step(x, y);
+  REQUIRE(tr2.get_optimizer().iterations() == 4);
+  const auto m_after = state_of(tr2.get_optimizer(), 0, size, 0, size);
+  for (std::size_t i = 0; i < size; ++i) {
+    const float m_old = i < layer1 ? 0.f : m_head[i - layer1];
+    REQUIRE(m_after[i] == Approx(m_old + (g.values()[i] - m_old) * (1.f - 0.9f)).epsilon(1e-5).margin(1e-9));
+  }
+  REQUIRE_FALSE(frost_test::same_bytes(std::span<const float>(layer1_before), deeper.layer<1>().kernel()));
+
+  // And back: freezing layer 1 again drops its state and keeps the head's.
+  const auto m_head2 = state_of(tr2.get_optimizer(), 0, size, layer1, head);
+  auto again = frost::freeze<1>(std::move(deeper));
+  auto tr3 = std::move(tr2).rebind(again);
+  STATIC_REQUIRE(std::is_same_v<decltype(again), base>);
+  REQUIRE(tr3.get_optimizer().iterations() == 4);
+  REQUIRE(state_of(tr3.get_optimizer(), 0, head, 0, head) == m_head2);
+  tr3.step(x, y);
+  REQUIRE(tr3.get_optimizer().iterations() == 5);
+}
+
+TEST_CASE("a functional model unfreezes by name and its trainer follows", "[train][trainer][unfreeze]") {
+  auto in = frost::input<6>{};
+  auto base_out = frost::frozen<frost::named<"base", frost::dense<8, frost::relu>>>{}(in);
+  auto out = frost::dense<3, frost::softmax>{}(frost::add{}(base_out, frost::dense<8, frost::tanh_activation>{}(base_out)));
+  auto m = frost::make_model(in, out);
+  frost::matrix<float, 6> x(5);
+  frost::matrix<float, 3> y(5);
+  frost_test::fill_uniform(x.values(), 42);
+  for (std::size_t i = 0; i < 5; ++i) y(i, i % 3) = 1.f;
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f, .momentum = 0.9f}, 5,
+                                frost::threads{2});
+  for (int s = 0; s < 2; ++s) tr.step(x, y);
+  const auto before = m.layer<"base">();
+  const std::vector<float> base_kernel(before.kernel().begin(), before.kernel().end());
+  const auto momentum = state_of(tr.get_optimizer(), 0, decltype(m)::trainable_param_count, 0,
+                                 decltype(m)::trainable_param_count);
+  auto all = frost::unfreeze<"base">(std::move(m));
+  auto tr2 = std::move(tr).rebind(all);
+  REQUIRE(tr2.thread_count() == 2);
+  constexpr std::size_t base_params = 6 * 8 + 8;
+  REQUIRE(state_of(tr2.get_optimizer(), 0, decltype(all)::trainable_param_count, base_params, momentum.size()) == momentum);
+  tr2.step(x, y);
+  REQUIRE_FALSE(frost_test::same_bytes(std::span<const float>(base_kernel), all.layer<"base">().kernel()));
 }

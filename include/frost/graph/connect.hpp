@@ -16,7 +16,9 @@
 #include <frost/graph/node.hpp>
 #include <frost/layers/input.hpp>
 
+#include <array>
 #include <cstddef>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -32,10 +34,10 @@ struct symbolic {
   static constexpr std::size_t index = sizeof...(Nodes) - 1;
 };
 
-/// Compile-error predicate: merge layer `Layer` got the same node twice (`Node`). Write
+/// Compile-error predicate: merge layer `Layer` got node `Node` twice (`Distinct` false). Write
 /// `named<"a", …>` and `named<"b", …>` to make two layers of one type distinct.
-template <class Layer, class Node>
-inline constexpr bool merge_inputs_distinct = false;
+template <class Layer, class Node, bool Distinct>
+inline constexpr bool merge_inputs_distinct = Distinct;
 
 namespace detail {
 
@@ -58,6 +60,18 @@ struct as_symbolic<named<Name, input<D...>>> {
 template <class X>
 using as_symbolic_t = typename as_symbolic<X>::type;
 
+template <std::size_t I, class... Ts>
+struct type_at_or_void_ {
+  using type = void;
+};
+template <std::size_t I, class... Ts>
+  requires(I < sizeof...(Ts))
+struct type_at_or_void_<I, Ts...> {
+  using type = std::tuple_element_t<I, std::tuple<Ts...>>;
+};
+template <std::size_t I, class... Ts>
+using type_at_or_void = typename type_at_or_void_<I, Ts...>::type;
+
 template <class X>
 inline constexpr bool is_symbolic_v = !std::is_void_v<as_symbolic_t<X>>;
 
@@ -68,12 +82,18 @@ struct merge_acc {};
 template <class N>
 struct node_tag {};
 
+/// Element P of M... (as a function: a class cannot read its own static array in its members).
+template <std::size_t P, std::size_t... M>
+constexpr std::size_t element() {
+  constexpr std::size_t values[] = {M..., 0};
+  return values[P];
+}
+
 template <class Acc, class N>
 struct merge_step;
 template <class... R, std::size_t... M, class L, std::size_t... P>
 struct merge_step<merge_acc<type_list<R...>, std::index_sequence<M...>>, layer_node<L, P...>> {
-  static constexpr std::size_t map[] = {M..., 0};
-  using remapped = layer_node<L, map[P]...>;
+  using remapped = layer_node<L, element<P, M...>()...>;
   static constexpr std::size_t found = index_in<remapped, R...>();
   using type = std::conditional_t<found != static_cast<std::size_t>(-1),
                                   merge_acc<type_list<R...>, std::index_sequence<M..., found>>,
@@ -97,8 +117,7 @@ struct graph_step<graphs_acc<type_list<R...>, std::index_sequence<O...>>, symbol
   struct parts;
   template <class... R2, std::size_t... M>
   struct parts<merge_acc<type_list<R2...>, std::index_sequence<M...>>> {
-    static constexpr std::size_t map[] = {M...};
-    using type = graphs_acc<type_list<R2...>, std::index_sequence<O..., map[sizeof...(M) - 1]>>;
+    using type = graphs_acc<type_list<R2...>, std::index_sequence<O..., element<sizeof...(M) - 1, M...>()>>;
   };
   using type = typename parts<merged>::type;
 };
@@ -110,12 +129,15 @@ struct appended;
 template <class Layer, class... R, std::size_t... O>
 struct appended<Layer, graphs_acc<type_list<R...>, std::index_sequence<O...>>> {
   static constexpr std::array<std::size_t, sizeof...(O)> outs{O...};
-  static constexpr bool distinct = [] {
+  // The first input that repeats an earlier one (sizeof...(O): none).
+  static constexpr std::size_t repeated = [] {
     for (std::size_t i = 0; i < outs.size(); ++i)
       for (std::size_t j = i + 1; j < outs.size(); ++j)
-        if (outs[i] == outs[j]) return false;
-    return true;
+        if (outs[i] == outs[j]) return outs[j];
+    return sizeof...(R);
   }();
+  static constexpr bool distinct = repeated == sizeof...(R);
+  using repeated_node = type_at_or_void<repeated, R...>;
   using type = symbolic<R..., layer_node<Layer, O...>>;
 };
 
@@ -136,7 +158,7 @@ constexpr auto connect(const Layer&, const X&...) {
     using result = detail::appended<Layer, acc>;
     // Two inputs of a merge layer are one node: with structural identity that usually means
     // two layers of the same type on the same input, which are one layer unless named apart.
-    static_assert(result::distinct || merge_inputs_distinct<Layer, result>,
+    static_assert(merge_inputs_distinct<Layer, typename result::repeated_node, result::distinct>,
                   "frost::connect: a merge layer got the same node twice; name layers of the same type on the same "
                   "input apart (named<\"a\", ...>) to make them distinct layers");
     return typename result::type{};

@@ -35,19 +35,19 @@ template <std::size_t Index, class Layer, class Expected, class... Got>
 inline constexpr bool merge_input_fits =
     (std::is_same_v<Got, invalid_shape> || ...) || !std::is_same_v<detail::output_shape_t<Layer, Got...>, invalid_shape>;
 
-/// Compile-error predicate: input `Position` of `make_model` (an `Input`) is not an ancestor
-/// of the output: the output does not depend on it.
-template <std::size_t Position, class Input>
-inline constexpr bool model_output_depends_on_input = false;
+/// Compile-error predicate: the output depends on input `Position` of `make_model` (an `Input`)
+/// when `Found`.
+template <std::size_t Position, class Input, bool Found>
+inline constexpr bool model_output_depends_on_input = Found;
 
-/// Compile-error predicate: the output reads an input (`Input`, layer `Index`) that was not
-/// given to `make_model`.
-template <std::size_t Index, class Input>
-inline constexpr bool model_input_given = false;
+/// Compile-error predicate: `make_model` was given all `Reads` inputs the output reads (it got
+/// `Given`).
+template <std::size_t Reads, std::size_t Given>
+inline constexpr bool model_inputs_given = Reads == Given;
 
-/// Compile-error predicate: `make_model` got input `Input` twice (positions `A` and `B`).
-template <std::size_t A, std::size_t B, class Input>
-inline constexpr bool model_inputs_distinct = false;
+/// Compile-error predicate: `make_model`'s inputs `Inputs` are distinct nodes.
+template <class Inputs, bool Distinct>
+inline constexpr bool model_inputs_distinct = Distinct;
 
 namespace detail {
 
@@ -213,8 +213,8 @@ class basic_functional<T, graph<Nodes...>, std::index_sequence<InputNodes...>>
   /// Every layer's name: given with `named<>`, or Keras's default (`dense`, `dense_1`, ...).
   static constexpr std::array<layer_name, sizeof...(Nodes)> names = detail::names_of<Nodes...>(0);
   static constexpr std::size_t duplicate_ = detail::first_duplicate_name(names, 0);
-  static_assert(duplicate_ == static_cast<std::size_t>(-1) ||
-                    layer_name_unique<duplicate_, typename core_::template node_layer<duplicate_ == std::size_t(-1) ? 0 : duplicate_>>,
+  static_assert(layer_name_unique<duplicate_, typename core_::template node_layer<duplicate_ == std::size_t(-1) ? 0 : duplicate_>,
+                                  duplicate_ == std::size_t(-1)>,
                 "frost::make_model: two layers have the same name; names are unique within a model");
 
   /// Layers, as Keras counts `model.layers` of a functional model: input layers included.
@@ -260,11 +260,13 @@ class basic_functional<T, graph<Nodes...>, std::index_sequence<InputNodes...>>
   auto layer() {
     static_assert(layer_name_exists<Name, index_of<Name>>, "frost::functional::layer<\"name\">: no layer has this name");
     if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
+    else return detail::no_such_layer{};
   }
   template <fixed_string Name>
   auto layer() const {
     static_assert(layer_name_exists<Name, index_of<Name>>, "frost::functional::layer<\"name\">: no layer has this name");
     if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
+    else return detail::no_such_layer{};
   }
 
   /// Inference (Keras `model(x)` / `predict`) on one matrix per model input, in the order
@@ -301,9 +303,10 @@ namespace detail {
 template <class T, class Out, class... X>
 constexpr bool check_model_inputs() {
   using ft = functional_type<T, std::tuple<X...>, Out>;
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    static_assert(((ft::found[K] != std::size_t(-1) || model_output_depends_on_input<K, X>) && ...),
+  constexpr bool all_found = [&]<std::size_t... K>(std::index_sequence<K...>) {
+    static_assert((model_output_depends_on_input<K, X, ft::found[K] != std::size_t(-1)> && ...),
                   "frost::make_model: the output does not depend on this input");
+    return ((ft::found[K] != std::size_t(-1)) && ...);
   }(std::index_sequence_for<X...>{});
   constexpr std::array<std::size_t, sizeof...(X)> at = ft::found;
   constexpr bool distinct = [&] {
@@ -312,10 +315,13 @@ constexpr bool check_model_inputs() {
         if (at[a] == at[b]) return false;
     return true;
   }();
-  static_assert(distinct || model_inputs_distinct<0, 1, std::tuple<X...>>,
+  static_assert(model_inputs_distinct<std::tuple<X...>, distinct || !all_found>,
                 "frost::make_model: the same input twice; name inputs of one shape apart: named<\"a\", input<5>>");
-  return true;
+  return all_found && distinct;
 }
+struct no_model {
+  static constexpr std::size_t layer_count = 0;
+};
 template <class Out>
 struct graph_inputs;
 template <class... N>
@@ -342,10 +348,13 @@ auto make_model(const Inputs&, const Output&) {
     static_assert((detail::is_symbolic_v<X> && ...), "frost::make_model: every input must be an input<...>{}");
     return detail::check_model_inputs<float, detail::as_symbolic_t<Output>, X...>();
   }(static_cast<list*>(nullptr));
-  static_assert(detail::graph_inputs<detail::as_symbolic_t<Output>>::count == std::tuple_size_v<list> ||
-                    model_input_given<0, Output>,
-                "frost::make_model: the output reads an input that was not given to make_model");
-  if constexpr (ok) return functional_model_t<Inputs, detail::as_symbolic_t<Output>>();
+  if constexpr (ok) {
+    static_assert(model_inputs_given<detail::graph_inputs<detail::as_symbolic_t<Output>>::count, std::tuple_size_v<list>>,
+                  "frost::make_model: the output reads an input that was not given to make_model");
+    return functional_model_t<Inputs, detail::as_symbolic_t<Output>>();
+  } else {
+    return detail::no_model{};  // after the error above: nothing more to report
+  }
 }
 
 }  // namespace frost

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -135,8 +136,17 @@ constexpr std::size_t node_named() {
 template <fixed_string Name, std::size_t Found>
 inline constexpr bool layer_name_exists = Found != static_cast<std::size_t>(-1);
 
-/// Compile-error predicate: layer `Index` (a `Layer`) has a name an earlier layer has too.
-template <std::size_t Index, class Layer>
-inline constexpr bool layer_name_unique = false;
+/// Compile-error predicate: layer `Index` (a `Layer`) has a name no earlier layer has (`Unique`).
+template <std::size_t Index, class Layer, bool Unique>
+inline constexpr bool layer_name_unique = Unique;
+
+namespace detail {
+/// What `layer<"name">()` gives after reporting a name that does not exist: empty views, so the
+/// one error is the only one.
+struct no_such_layer {
+  std::span<float, 0> kernel() const noexcept { return {}; }
+  std::span<float, 0> bias() const noexcept { return {}; }
+};
+}  // namespace detail
 
 }  // namespace frost

@@ -142,8 +142,8 @@ class basic_sequential
     return detail::names_of<N...>(1);
   }(static_cast<typename core_::graph_type*>(nullptr));
   static constexpr std::size_t duplicate_ = detail::first_duplicate_name(names, 1);
-  static_assert(duplicate_ == static_cast<std::size_t>(-1) ||
-                    layer_name_unique<duplicate_ - 1, typename core_::template node_layer<duplicate_ == std::size_t(-1) ? 0 : duplicate_>>,
+  static_assert(layer_name_unique<duplicate_ - 1, typename core_::template node_layer<duplicate_ == std::size_t(-1) ? 0 : duplicate_>,
+                                  duplicate_ == std::size_t(-1)>,
                 "frost::sequential: two layers have the same name; names are unique within a model");
   /// The index of the layer named `Name` (npos: none).
   template <fixed_string Name>
@@ -182,11 +182,13 @@ class basic_sequential
   auto layer() {
     static_assert(layer_name_exists<Name, index_of<Name>>, "frost::sequential::layer<\"name\">: no layer has this name");
     if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
+    else return detail::no_such_layer{};
   }
   template <fixed_string Name>
   auto layer() const {
     static_assert(layer_name_exists<Name, index_of<Name>>, "frost::sequential::layer<\"name\">: no layer has this name");
     if constexpr (layer_name_exists<Name, index_of<Name>>) return layer<index_of<Name>>();
+    else return detail::no_such_layer{};
   }
 
   /// Inference (Keras `model(x)` / `predict`): runs every layer forward, keeps nothing for

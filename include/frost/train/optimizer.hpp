@@ -126,4 +126,18 @@ auto unfreeze(optimizer<Model, Spec>&& opt) {
   return std::move(opt).template rebind<unfrozen_model_t<Model, I...>>();
 }
 
+/// The optimizer for `freeze<"name"...>(std::move(model))`.
+template <fixed_string... Names, class Model, class Spec>
+auto freeze(optimizer<Model, Spec>&& opt) {
+  static_assert(detail::check_names<Model, Names...>());
+  return std::move(opt).template rebind<frozen_model_t<Model, Model::template index_of<Names>...>>();
+}
+
+/// The optimizer for `unfreeze<"name"...>(std::move(model))`.
+template <fixed_string... Names, class Model, class Spec>
+auto unfreeze(optimizer<Model, Spec>&& opt) {
+  static_assert(detail::check_names<Model, Names...>());
+  return std::move(opt).template rebind<unfrozen_model_t<Model, Model::template index_of<Names>...>>();
+}
+
 }  // namespace frost

@@ -96,6 +96,26 @@ class trainer {
     return y;
   }
 
+  /// This trainer moved to `model`, a retyped (frozen or unfrozen) version of the model it
+  /// trained: Keras's recompile after changing `trainable`, without losing what the optimizer
+  /// learned. Parameters trainable before and after keep their optimizer state; newly trainable
+  /// ones start from zero state, newly frozen ones drop theirs; the step count, max_batch, the
+  /// threads and finite-check mode carry over. Allocates the new workspace and gradients.
+  /// ```cpp
+  /// auto deeper = frost::unfreeze<1>(std::move(model));
+  /// auto tr2 = std::move(tr).rebind(deeper);
+  /// ```
+  template <class To>
+  trainer<To, LossArg, Spec> rebind(To& model) && {
+    static_assert(same_architecture_v<Model, To>,
+                  "frost::trainer::rebind: the target model must be this model with other layers frozen");
+    model.ensure_weights("frost::trainer::rebind");
+    trainer<To, LossArg, Spec> out(model, LossArg{}, std::move(opt_).template rebind<To>(), cap_, threads{1});
+    out.pool_ = std::move(pool_);
+    out.check_finite_ = check_finite_;
+    return out;
+  }
+
   Model& model() noexcept { return *model_; }
   optimizer_type& get_optimizer() noexcept { return opt_; }
   const gradients<Model>& last_gradients() const noexcept { return grads_; }
@@ -112,6 +132,9 @@ class trainer {
   }
 
  private:
+  template <class, class, class>
+  friend class trainer;
+
   void check_rows_(std::size_t rows) const {
     if (rows > cap_)
       detail::throw_shape("frost::trainer::step", "batch rows", "at most " + std::to_string(cap_) + " (max_batch)",
