@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <new>
+#include <tuple>
 
 namespace {
 std::atomic<long> allocations{0};
@@ -34,10 +35,9 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 
 namespace {
 
-template <class Model, class Loss, class Spec, class Target>
-int check(const char* what, Model& m, Loss loss, Spec spec, const typename Model::input_matrix& x, const Target& y,
-          std::size_t threads = 1) {
-  auto tr = frost::make_trainer(m, loss, spec, x.rows(), frost::threads{threads});
+template <class Model, class Loss, class Spec, class X, class Target>
+int check(const char* what, Model& m, Loss loss, Spec spec, const X& x, const Target& y, std::size_t threads = 1) {
+  auto tr = frost::make_trainer(m, loss, spec, y.rows(), frost::threads{threads});
   tr.step(x, y);  // warm-up
   const long before = allocations.load();
   float sum = 0;
@@ -86,6 +86,24 @@ int main() {
     }
   }
   failures += check("two threads, adam", wide, frost::categorical_crossentropy{}, frost::adam{}, wx, wy, 2);
-  std::printf("%d passed, %d failed\n", 5 - failures, failures);
+  // Functional models: a residual connection with a frozen branch, and two inputs, on one and
+  // two threads.
+  {
+    auto in = frost::input<256>{};
+    auto h = frost::dense<256, frost::relu>{}(in);
+    auto r = frost::add{}(h, frost::frozen<frost::dense<256, frost::tanh_activation>>{}(h));
+    auto residual = frost::make_model(in, frost::dense<10, frost::softmax>{}(r));
+    failures += check("functional residual, adam", residual, frost::categorical_crossentropy{}, frost::adam{}, wx, wy);
+    failures += check("functional residual, two threads", residual, frost::categorical_crossentropy{}, frost::adam{}, wx,
+                      wy, 2);
+    auto a = frost::input<100>{};
+    auto b = frost::input<256>{};
+    auto both = frost::concatenate{}(frost::frozen<frost::dense<32, frost::relu>>{}(a), frost::dense<16, frost::relu>{}(b));
+    auto two = frost::make_model(boost::hana::make_tuple(a, b), frost::dense<10, frost::softmax>{}(both));
+    frost::matrix<float, 100> ax(64);
+    failures += check("functional two inputs, rmsprop", two, frost::categorical_crossentropy{}, frost::rmsprop{},
+                      std::tie(ax, wx), wy);
+  }
+  std::printf("%d passed, %d failed\n", 8 - failures, failures);
   return failures;
 }
