@@ -38,12 +38,12 @@ int main() {
   // The type is the graph, in Keras's model.layers order: node i reads the nodes listed after it.
   static_assert(std::is_same_v<M::graph_type,
                                graph<layer_node<input<8>>,                                      // 0 input_layer
-                                     layer_node<dense<16, relu>, 0>,                            // 1 dense
-                                     layer_node<dense<16, relu>, 1>,                            // 2 dense_1
-                                     layer_node<add, 1, 2>,                                     // 3 add
-                                     layer_node<frozen<named<"features", dense<16, relu>>>, 0>,  // 4 features
-                                     layer_node<concatenate, 3, 4>,                             // 5 concatenate
-                                     layer_node<dense<3, softmax>, 5>>>);                       // 6 dense_2
+                                     layer_node<dense<16, relu>, 1>,                            // 1 dense: reads 0
+                                     layer_node<dense<16, relu>, 1>,                            // 2 dense_1: reads 1
+                                     layer_node<add, 2, 1>,                                     // 3 add: reads 1, 2
+                                     layer_node<frozen<named<"features", dense<16, relu>>>, 4>,  // 4 features: reads 0
+                                     layer_node<concatenate, 2, 1>,                             // 5 concatenate: 3, 4
+                                     layer_node<dense<3, softmax>, 1>>>);                       // 6 dense_2: reads 5
   static_assert(std::is_same_v<M, basic_functional<float, M::graph_type, std::index_sequence<0>>>);
 
   // Layer indices count the input, as Keras's model.get_layer(index=i) does.

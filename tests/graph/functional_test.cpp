@@ -118,9 +118,9 @@ TEST_CASE("make_model orders layers as Keras's model.layers and connects them as
   STATIC_REQUIRE(two_input::input_nodes == std::array<std::size_t, 2>{0, 2});
   // The type is the graph: written out, it reads as the network.
   STATIC_REQUIRE(std::is_same_v<residual::graph_type,
-                                graph<layer_node<input<6>>, layer_node<dense<8, relu>, 0>,
-                                      layer_node<dense<8, tanh_activation>, 1>, layer_node<add, 1, 2>,
-                                      layer_node<dense<3, softmax>, 3>>>);
+                                graph<layer_node<input<6>>, layer_node<dense<8, relu>, 1>,
+                                      layer_node<dense<8, tanh_activation>, 1>, layer_node<add, 2, 1>,
+                                      layer_node<dense<3, softmax>, 1>>>);
 }
 
 TEST_CASE("a residual model matches Keras, trainable and with its branch frozen", "[graph][functional][keras]") {

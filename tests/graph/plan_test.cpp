@@ -112,11 +112,12 @@ TEST_CASE("freezing the feature layers shrinks gradients, optimizer state and ke
   STATIC_REQUIRE(ft::plan.kept_per_sample == 42);
   STATIC_REQUIRE(base::plan.kept_per_sample == 106);
   // Workspace, by hand: the frozen net adds layer 0's transient output (64), which the output's
-  // gradient (10, alive only after the forward pass) reuses; the trainable net adds the three
-  // gradients, dL/dy of layer 1 (64) and of layer 2 (32) alive together, the output's (10) then
-  // reusing layer 1's space: 106 + 96.
+  // gradient (10, alive only after the forward pass) reuses. The trainable net adds the three
+  // gradients, placed first-fit in the order backward writes them: the output's (10) at 0,
+  // layer 1's (32) beside it while both are alive, then layer 0's (64) after layer 1's, which is
+  // still being read when it is written: 106 + 10 + 32 + 64.
   STATIC_REQUIRE(ft::plan.workspace_per_sample == 42 + 64);
-  STATIC_REQUIRE(base::plan.workspace_per_sample == 106 + 96);
+  STATIC_REQUIRE(base::plan.workspace_per_sample == 106 + 10 + 32 + 64);
   // Inference keeps nothing: layer 0's and layer 1's outputs, alive together.
   STATIC_REQUIRE(base::plan.inference_per_sample == 64 + 32);
   STATIC_REQUIRE(!ft::plan.backward_active[1] && !ft::plan.backward_active[2] && ft::plan.backward_active[3]);

@@ -19,7 +19,8 @@
 
 namespace frost::detail {
 
-/// Where node I's output is (training or inference layout); model inputs are the caller's.
+/// Where node I's output starts, as a whole matrix: model inputs are the caller's; in training,
+/// kept outputs (all that backward and the loss read) are in the workspace's first region.
 template <bool Training, class Model, std::size_t I, class T>
 const T* node_output(const pass_buffers<T>& b) noexcept {
   constexpr auto& p = Model::plan;
@@ -28,31 +29,45 @@ const T* node_output(const pass_buffers<T>& b) noexcept {
   else if constexpr (I == Model::output_node) return b.out;
   else return b.ws + p.inference_offset[I] * b.cap;
 }
-template <bool Training, class Model, std::size_t I, class T>
-T* node_output_mut(const pass_buffers<T>& b) noexcept {
-  return const_cast<T*>(node_output<Training, Model, I>(b));
+
+/// Row `r.begin` of node I's output in a forward pass. Kept outputs (training) and model
+/// inputs and outputs are whole matrices, row after row. Transient outputs live where the plan
+/// lets buffers of other lifetimes share space; when the batch is split by rows and each share
+/// runs every node without waiting for the others (`ShareLocal`), one share could then write a
+/// later buffer over rows another share still reads. So there each share lays out the transient
+/// region for its own rows alone: its rows × the region's scalars per sample, at its first row.
+template <bool Training, bool ShareLocal, class Model, std::size_t I, class T>
+T* forward_row(const pass_buffers<T>& b, index_range r) noexcept {
+  constexpr auto& p = Model::plan;
+  constexpr std::size_t size = p.facts[I].out_size;
+  constexpr bool kept = Training && p.keeps_output[I];
+  constexpr std::size_t base = Training ? p.kept_per_sample : 0;
+  constexpr std::size_t region = Training ? p.workspace_per_sample - p.kept_per_sample : p.inference_per_sample;
+  constexpr std::size_t offset = Training ? p.output_offset[I] : p.inference_offset[I];
+  if constexpr (p.input_position[I] != p.npos) return const_cast<T*>(b.x[p.input_position[I]]) + r.begin * size;
+  else if constexpr (!Training && I == Model::output_node) return b.out + r.begin * size;
+  else if constexpr (kept || !ShareLocal) return b.ws + offset * b.cap + r.begin * size;
+  else return b.ws + base * b.cap + r.begin * region + (offset - base) * r.size();
 }
 
 /// Node I forward over rows r (and, for layers that split units, `units` of its outputs).
-template <bool Training, class Model, std::size_t I, class T>
+template <bool Training, bool ShareLocal, class Model, std::size_t I, class T>
 void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part units = part::whole()) noexcept {
   constexpr auto& p = Model::plan;
   constexpr node_facts f = p.facts[I];
   if constexpr (f.arity != 0) {
     using L = typename Model::template node_spec<I>;
-    using Out = typename Model::template node_output_shape<I>;
     [&]<class... In>(shape_list<In...>*) {
-      constexpr std::array<std::size_t, sizeof...(In)> sizes{In::size...};
       std::array<const T*, sizeof...(In)> ins{};
       [&]<std::size_t... J>(std::index_sequence<J...>) {
-        ((ins[J] = node_output<Training, Model, p.edges[f.first_edge + J].from>(b) + r.begin * sizes[J]), ...);
+        ((ins[J] = forward_row<Training, ShareLocal, Model, p.edges[f.first_edge + J].from>(b, r)), ...);
       }(std::make_index_sequence<sizeof...(In)>{});
       forward_args<T> a;
       a.params = m.template parameter_block<I>();
       a.x = ins[0];
       a.inputs = ins.data();
       a.rows = r.size();
-      a.y = node_output_mut<Training, Model, I>(b) + r.begin * Out::size;
+      a.y = forward_row<Training, ShareLocal, Model, I>(b, r);
       if constexpr (Training && p.extra_offset[I] != p.npos)
         a.kept = b.ws + p.extra_offset[I] * b.cap + r.begin * f.extra_kept;
       a.share = units;
@@ -68,12 +83,12 @@ void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t ro
   const double flops = 2.0 * double(rows) * double(f.params);
   if constexpr (f.splits_units) {
     run_parts(pool, worth_splitting(flops, pool), [&](part units) noexcept {
-      forward_node<Training, Model, I>(m, b, index_range{0, rows}, units);
+      forward_node<Training, false, Model, I>(m, b, index_range{0, rows}, units);
     });
   } else {
     run_parts(pool, f.rows_independent && worth_splitting(flops, pool), [&](part share) noexcept {
       const index_range r = share.of(rows, Model::plan.row_grain);
-      if (!r.empty()) forward_node<Training, Model, I>(m, b, r);
+      if (!r.empty()) forward_node<Training, false, Model, I>(m, b, r);
     });
   }
 }
@@ -98,7 +113,7 @@ void forward(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_
     const index_range r = share.of(rows, p.row_grain);
     if (r.empty()) return;
     [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (forward_node<Training, Model, I>(m, b, r), ...);
+      (forward_node<Training, true, Model, I>(m, b, r), ...);
     }(std::make_index_sequence<n>{});
   });
 }

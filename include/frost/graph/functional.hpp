@@ -63,12 +63,10 @@ struct keras_order {
     for (std::size_t i = 1; i < n; ++i) first[i] = first[i - 1] + arity[i - 1];
     std::array<std::size_t, (std::size_t{0} + ... + N::arity) + 1> parent{};
     {
+      constexpr std::array<const std::size_t*, n> back{N::back.data()...};
       std::size_t at = 0;
-      ((
-           [&] {
-             for (std::size_t p : N::parents) parent[at++] = p;
-           }()),
-       ...);
+      for (std::size_t v = 0; v < n; ++v)
+        for (std::size_t k = 0; k < arity[v]; ++k) parent[at++] = v - back[v][k];
     }
     // Depth-first from the output, parents in argument order: the first visit numbers a node.
     std::array<std::size_t, n> visit{}, stack{}, next{};
@@ -118,14 +116,15 @@ struct keras_order {
     return pos;
   }();
 
-  template <class Node>
+  // Node K of the new order: its parents counted back from K.
+  template <std::size_t K, class Node>
   struct remap;
-  template <class L, std::size_t... P>
-  struct remap<layer_node<L, P...>> {
-    using type = layer_node<L, position[P]...>;
+  template <std::size_t K, class L, std::size_t... B>
+  struct remap<K, layer_node<L, B...>> {
+    using type = layer_node<L, K - position[order[K] - B]...>;
   };
   template <std::size_t... K>
-  static auto make(std::index_sequence<K...>) -> graph<typename remap<type_at<order[K], N...>>::type...>;
+  static auto make(std::index_sequence<K...>) -> graph<typename remap<K, type_at<order[K], N...>>::type...>;
   using graph_type = decltype(make(std::make_index_sequence<n>{}));
 };
 
@@ -138,14 +137,35 @@ struct inputs_of<boost::hana::tuple<X...>> {
   using type = std::tuple<X...>;
 };
 
+template <std::size_t N>
+constexpr std::size_t position_of(const std::array<std::uint64_t, N>& ids, std::uint64_t id) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (ids[i] == id) return i;
+  return static_cast<std::size_t>(-1);
+}
+
+/// A symbolic tensor's nodes, parents named by their position in the list (creation order).
+template <class S, class Seq = std::make_index_sequence<S::size>>
+struct indexed_nodes;
+template <class... N, std::size_t... I>
+struct indexed_nodes<symbolic<N...>, std::index_sequence<I...>> {
+  template <std::size_t At, class Node>
+  struct one;
+  template <std::size_t At, class L, std::uint64_t... P>
+  struct one<At, tensor_node<L, P...>> {
+    using type = layer_node<L, At - position_of(symbolic<N...>::ids, P)...>;
+  };
+  using order = keras_order<typename one<I, N>::type...>;
+};
+
 template <class T, class Inputs, class Output>
 struct functional_type;
 template <class T, class... X, class... N>
 struct functional_type<T, std::tuple<X...>, symbolic<N...>> {
-  using order = keras_order<N...>;
+  using order = typename indexed_nodes<symbolic<N...>>::order;
   // Creation index of each given input's node (npos: not an ancestor of the output).
   static constexpr std::array<std::size_t, sizeof...(X)> found{
-      index_in<typename as_symbolic_t<X>::node_type, N...>()...};
+      position_of(symbolic<N...>::ids, as_symbolic_t<X>::node_type::id)...};
   template <std::size_t... I>
   static auto make(std::index_sequence<I...>) -> std::index_sequence<order::position[found[I] == std::size_t(-1) ? 0 : found[I]]...>;
   using inputs = decltype(make(std::index_sequence_for<X...>{}));

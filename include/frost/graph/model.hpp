@@ -37,9 +37,6 @@ struct shape_list {
   static constexpr std::size_t count = sizeof...(S);
 };
 
-template <std::size_t I, class... Ts>
-using type_at = std::tuple_element_t<I, std::tuple<Ts...>>;
-
 /// The output shape of layer `L` (as written: maybe frozen<> or named<>) on inputs of shapes
 /// `In...`; `invalid_shape` when anything is wrong (reported once, by the model's checks).
 template <class L, class... In>
@@ -67,15 +64,9 @@ using output_shape_t = decltype(output_shape_of<L, In...>());
 // node's output shape so far (a chain reads the last one without a lookup).
 template <class Shapes, class Node>
 struct shape_step;
-template <class... S, class L, std::size_t... P>
-struct shape_step<shape_list<S...>, layer_node<L, P...>> {
-  using type = shape_list<S..., output_shape_t<L, type_at<P, S...>...>>;
-};
-template <class... S, class L, std::size_t P>
-  requires(P + 1 == sizeof...(S))
-struct shape_step<shape_list<S...>, layer_node<L, P>> {
-  using last = typename decltype((std::type_identity<S>{}, ...))::type;  // a comma fold: no lookup
-  using type = shape_list<S..., output_shape_t<L, last>>;
+template <class... S, class L, std::size_t... B>
+struct shape_step<shape_list<S...>, layer_node<L, B...>> {
+  using type = shape_list<S..., output_shape_t<L, type_at<sizeof...(S) - B, S...>...>>;
 };
 template <class Shapes, class Node>
 auto operator|(Shapes, std::type_identity<Node>) -> typename shape_step<Shapes, Node>::type;
@@ -89,11 +80,11 @@ template <class... S, std::size_t I>
 struct shape_at<shape_list<S...>, I> {
   using type = type_at<I, S...>;
 };
-template <class Node, class Shapes>
+template <std::size_t I, class Node, class Shapes>
 struct input_shapes_of;
-template <class L, std::size_t... P, class... S>
-struct input_shapes_of<layer_node<L, P...>, shape_list<S...>> {
-  using type = shape_list<type_at<P, S...>...>;
+template <std::size_t I, class L, std::size_t... B, class... S>
+struct input_shapes_of<I, layer_node<L, B...>, shape_list<S...>> {
+  using type = shape_list<type_at<I - B, S...>...>;
 };
 
 template <class T, class S>
@@ -191,7 +182,7 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
   using node_output_shape = typename detail::shape_at<shapes_, I>::type;
   /// The shapes node I reads, as `detail::shape_list<In...>`.
   template <std::size_t I>
-  using node_input_shapes = typename detail::input_shapes_of<node_type<I>, shapes_>::type;
+  using node_input_shapes = typename detail::input_shapes_of<I, node_type<I>, shapes_>::type;
 
   using output_shape = node_output_shape<output_node>;
   using output_matrix = typename detail::matrix_for<T, output_shape>::type;
@@ -224,8 +215,8 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
       (
           [&] {
             for (std::size_t k = 0; k < node_type<I>::arity; ++k) {
-              e[at].from = node_type<I>::parents[k];
-              e[at].size = sizes_[node_type<I>::parents[k]];
+              e[at].from = I - node_type<I>::back[k];
+              e[at].size = sizes_[I - node_type<I>::back[k]];
               ++at;
             }
           }(),

@@ -19,6 +19,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -74,32 +75,59 @@ constexpr std::string_view keras_name_of() {
   else return "layer";
 }
 
+constexpr std::uint64_t text_hash(std::string_view text, std::uint64_t h = 0xcbf29ce484222325ULL) {
+  for (char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 /// Every node's name, in node order. `Hidden` nodes (a sequential model's input) take no name.
+/// Kinds are compared by a hash of their name, so counting is one integer comparison per pair.
 template <class... Nodes>
 constexpr std::array<layer_name, sizeof...(Nodes)> names_of(std::size_t hidden) {
   std::array<layer_name, sizeof...(Nodes)> out{
       layer_name{given_name_v<typename Nodes::layer_type>.empty() ? keras_name_of<typename Nodes::layer_type>()
                                                                   : given_name_v<typename Nodes::layer_type>,
                  0, !given_name_v<typename Nodes::layer_type>.empty()}...};
+  std::array<std::uint64_t, sizeof...(Nodes)> kind{};
+  for (std::size_t i = 0; i < out.size(); ++i) kind[i] = out[i].given ? 0 : text_hash(out[i].base);
   for (std::size_t i = hidden; i < out.size(); ++i) {
     if (out[i].given) continue;
     std::size_t before = 0;
     for (std::size_t j = hidden; j < i; ++j)
-      if (!out[j].given && out[j].base == out[i].base) ++before;
+      if (kind[j] == kind[i] && !out[j].given) ++before;
     out[i].suffix = before;
   }
   return out;
 }
 
+/// A hash of a name's full text (`dense_12`).
+constexpr std::uint64_t name_hash(const layer_name& n) {
+  std::uint64_t h = text_hash(n.base);
+  if (n.suffix != 0) {
+    char digits[24]{};
+    std::size_t k = 0;
+    for (std::size_t s = n.suffix; s != 0; s /= 10) digits[k++] = static_cast<char>('0' + s % 10);
+    h = text_hash("_", h);
+    while (k != 0) h = text_hash(std::string_view(&digits[--k], 1), h);
+  }
+  return h;
+}
+
 /// The first node whose name equals another's (npos: all distinct).
 template <std::size_t N>
 constexpr std::size_t first_duplicate_name(const std::array<layer_name, N>& names, std::size_t hidden) {
+  std::array<std::uint64_t, N> h{};
+  for (std::size_t i = hidden; i < N; ++i) h[i] = name_hash(names[i]);
   for (std::size_t i = hidden; i < N; ++i)
-    for (std::size_t j = hidden; j < i; ++j) {
-      bool same = names[i].length() == names[j].length();
-      for (std::size_t k = 0; same && k < names[i].length(); ++k) same = names[i].at(k) == names[j].at(k);
-      if (same) return i;
-    }
+    for (std::size_t j = hidden; j < i; ++j)
+      if (h[i] == h[j]) {
+        bool same = names[i].length() == names[j].length();
+        for (std::size_t k = 0; same && k < names[i].length(); ++k) same = names[i].at(k) == names[j].at(k);
+        if (same) return i;
+      }
   return static_cast<std::size_t>(-1);
 }
 

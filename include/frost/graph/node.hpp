@@ -1,8 +1,10 @@
 #pragma once
 /// \file
-/// `layer_node<Layer, Parents...>` and `graph<Nodes...>`: a model's graph as a type. Node i reads the
-/// outputs of nodes `Parents...` (indices into the same graph, all smaller than i); a node
-/// without parents is a model input (`input<...>`).
+/// `layer_node<Layer, Back...>` and `graph<Nodes...>`: a model's graph as a type. Node i reads the
+/// outputs of nodes i - Back... (each Back counts back from the node: 1 is the node just before),
+/// so a chain is `layer_node<L, 1>` all along and a residual block `layer_node<add, 2, 1>`; a node
+/// without parents is a model input (`input<...>`). Counting back keeps the type's spelling, and
+/// the symbol names of everything instantiated on it, short: repeated nodes read the same.
 
 #include <frost/graph/frozen.hpp>
 #include <frost/layers/input.hpp>
@@ -10,16 +12,18 @@
 #include <array>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace frost {
 
 /// One node of a model graph: `Layer` (a layer spec, maybe `frozen<>` or `named<>`, or an
-/// `input<...>`) applied to the outputs of nodes `Parents...`.
-template <class Layer, std::size_t... Parents>
+/// `input<...>`) applied to the outputs of the nodes `Back...` places before it.
+template <class Layer, std::size_t... Back>
 struct layer_node {
   using layer_type = Layer;
-  static constexpr std::size_t arity = sizeof...(Parents);
-  static constexpr std::array<std::size_t, arity> parents{Parents...};
+  static constexpr std::size_t arity = sizeof...(Back);
+  /// How far back each input is: node i reads nodes i - back[k].
+  static constexpr std::array<std::size_t, arity> back{Back...};
 };
 
 /// A model graph: nodes in topological order (Keras's `model.layers` order for a model).
@@ -36,6 +40,34 @@ namespace detail {
 
 template <class... Ts>
 struct type_list {};
+
+// Type I of a pack in one step: the pack becomes the bases of one class, and overload
+// resolution finds base I. (std::tuple_element recurses through the pack, which for every
+// node of a model of N nodes is quadratic in N.) clang has a builtin for it.
+template <std::size_t I, class T>
+struct indexed {
+  using type = T;
+};
+template <class Seq, class... Ts>
+struct indexer;
+template <std::size_t... I, class... Ts>
+struct indexer<std::index_sequence<I...>, Ts...> : indexed<I, Ts>... {};
+template <std::size_t I, class T>
+indexed<I, T> pick(const indexed<I, T>&);
+
+#if defined(__clang__) && __has_builtin(__type_pack_element)
+template <std::size_t I, class... Ts>
+using type_at = __type_pack_element<I, Ts...>;
+#else
+// A class, so that each lookup is resolved once and remembered (an alias would resolve anew at
+// every use).
+template <std::size_t I, class... Ts>
+struct type_at_ {
+  using type = typename decltype(pick<I>(std::declval<const indexer<std::index_sequence_for<Ts...>, Ts...>&>()))::type;
+};
+template <std::size_t I, class... Ts>
+using type_at = typename type_at_<I, Ts...>::type;
+#endif
 
 /// Index of `X` in `Ts...` (npos when absent), as one fold.
 template <class X, class... Ts>

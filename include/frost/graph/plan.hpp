@@ -109,38 +109,51 @@ struct lifetime {
   std::size_t start = 0, end = 0, size = 0;  // [start, end] on the step's timeline, scalars per sample
 };
 
-/// First-fit placement of buffers that live at different times in one region, largest first:
-/// each buffer goes to the lowest offset where no buffer alive at the same time lies. Returns
-/// the region's size.
+/// First-fit placement of buffers that live at different times in one region, swept by start
+/// time (larger first at equal starts): each buffer goes to the lowest offset where no buffer
+/// still alive lies. The buffers alive at a time are few, so this is about linear in the
+/// buffers. Returns the region's size.
 template <std::size_t B>
 constexpr std::size_t place_first_fit(const std::array<lifetime, B>& life, std::size_t count,
                                       std::array<std::size_t, B>& offset) {
-  std::array<std::size_t, B> order{};
+  std::array<std::size_t, B> order{}, active{};
   for (std::size_t i = 0; i < count; ++i) order[i] = i;
-  for (std::size_t i = 1; i < count; ++i)  // stable insertion sort by size, descending
-    for (std::size_t j = i; j > 0 && life[order[j]].size > life[order[j - 1]].size; --j) {
+  // Insertion sort by (start, size descending): buffers are listed nearly in start order, so
+  // this is about linear too.
+  auto before = [&](std::size_t a, std::size_t b) {
+    return life[a].start < life[b].start || (life[a].start == life[b].start && life[a].size > life[b].size);
+  };
+  for (std::size_t i = 1; i < count; ++i)
+    for (std::size_t j = i; j > 0 && before(order[j], order[j - 1]); --j) {
       const std::size_t t = order[j];
       order[j] = order[j - 1];
       order[j - 1] = t;
     }
-  std::size_t total = 0;
+  std::size_t total = 0, alive = 0;
   for (std::size_t k = 0; k < count; ++k) {
     const std::size_t b = order[k];
+    const lifetime l = life[b];
+    // Drop the buffers that ended before this one starts.
+    std::size_t kept = 0;
+    for (std::size_t q = 0; q < alive; ++q)
+      if (life[active[q]].end >= l.start) active[kept++] = active[q];
+    alive = kept;
     std::size_t at = 0;
-    for (bool moved = true; moved;) {
-      moved = false;
-      for (std::size_t q = 0; q < k; ++q) {
-        const std::size_t o = order[q];
-        const bool same_time = life[o].start <= life[b].end && life[b].start <= life[o].end;
-        const bool same_space = offset[o] < at + life[b].size && at < offset[o] + life[o].size;
-        if (life[o].size != 0 && life[b].size != 0 && same_time && same_space) {
-          at = offset[o] + life[o].size;
-          moved = true;
+    if (l.size != 0) {
+      for (bool moved = true; moved;) {
+        moved = false;
+        for (std::size_t q = 0; q < alive; ++q) {
+          const std::size_t o = active[q];
+          if (offset[o] < at + l.size && at < offset[o] + life[o].size) {
+            at = offset[o] + life[o].size;
+            moved = true;
+          }
         }
       }
+      active[alive++] = b;
     }
     offset[b] = at;
-    if (at + life[b].size > total) total = at + life[b].size;
+    if (at + l.size > total) total = at + l.size;
   }
   return total;
 }

@@ -54,9 +54,7 @@ struct input_shape_of<input<D...>> {
 
 template <class In, class... Ls>
 struct chain_graph {
-  template <std::size_t... I>
-  static auto make(std::index_sequence<I...>) -> graph<layer_node<In>, layer_node<Ls, I>...>;
-  using type = decltype(make(std::index_sequence_for<Ls...>{}));
+  using type = graph<layer_node<In>, layer_node<Ls, 1>...>;  // each layer reads the node before
 };
 
 /// Checks layer `I` of a chain (node I + 1) and, when its shape fits, its protocol: one error

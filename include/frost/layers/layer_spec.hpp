@@ -224,10 +224,12 @@ using missing_member_t = std::remove_pointer_t<decltype(missing_member<L, T, In.
 
 /// Lets `Spec{}(x)` connect a layer in a functional model: `dense<64, relu>{}(in)`. The call is
 /// resolved by argument-dependent lookup of `connect` in graph/, where symbolic tensors live.
+/// It is `consteval`: symbolic tensors are empty values whose types are the graph, so building
+/// a graph leaves no function behind in the program (whose names would grow with the graph).
 template <class Spec>
 struct layer_call {
   template <class... X>
-  constexpr auto operator()(const X&... x) const {
+  consteval auto operator()(X... x) const {
     return connect(Spec{}, x...);
   }
 };
