@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <vector>
 
 namespace frost_test {
 
@@ -41,6 +42,23 @@ template <class Range>
 void fill_uniform(Range&& r, std::uint64_t seed, double lo = -1.0, double hi = 1.0) {
   frost::random_stream rng(seed);
   for (auto& v : r) v = static_cast<std::remove_reference_t<decltype(v)>>(rng.uniform(lo, hi));
+}
+
+/// Keras 3's Adam (docs/optimizers.md) applied in double to `w0` with one gradient per step:
+/// an independent reference for an optimizer's result.
+inline std::vector<double> adam_reference(const std::vector<float>& w0, const std::vector<std::vector<float>>& grads,
+                                          double lr, double beta_1, double beta_2, double epsilon) {
+  std::vector<double> w(w0.begin(), w0.end()), m(w.size()), v(w.size());
+  for (std::size_t t = 1; t <= grads.size(); ++t) {
+    const double alpha = lr * std::sqrt(1 - std::pow(beta_2, double(t))) / (1 - std::pow(beta_1, double(t)));
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      const double g = grads[t - 1][i];
+      m[i] += (g - m[i]) * (1 - beta_1);
+      v[i] += (g * g - v[i]) * (1 - beta_2);
+      w[i] -= alpha * m[i] / (std::sqrt(v[i]) + epsilon);
+    }
+  }
+  return w;
 }
 
 }  // namespace frost_test
