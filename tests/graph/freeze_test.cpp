@@ -215,6 +215,20 @@ TEST_CASE("no weight-gradient code for frozen layers, no backward code below the
   REQUIRE_FALSE(frost_test::same_bytes(before_b.layer<0>().kernel(), b.layer<0>().kernel()));
 }
 
+TEST_CASE("in a functional model too: no weight-gradient code for a frozen branch, no backward for one below all",
+          "[graph][freeze][functional]") {
+  batch<float> d;
+  auto in = frost::input<4>{};
+  auto below = frost::frozen<poisoned<6, false>>{}(in);                        // nothing below it trains
+  auto middle = frost::frozen<poisoned<5, true>>{}(frost::dense<6, frost::relu>{}(in));  // input gradient only
+  auto model = frost::make_model(in, frost::dense<3, frost::softmax>{}(frost::concatenate{}(below, middle)));
+  const auto before = model;
+  auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f}, 8);
+  tr.step(d.x, d.y);
+  REQUIRE(frost_test::same_bytes(before.frozen_parameters(), model.frozen_parameters()));
+  REQUIRE_FALSE(frost_test::same_bytes(before.trainable_parameters(), model.trainable_parameters()));
+}
+
 TEST_CASE("a model moved from by freeze throws state_error instead of touching freed weights", "[graph][freeze]") {
   batch<float> d;
   auto m = masked<float, 0>::init(2);

@@ -44,3 +44,32 @@ TEST_CASE("summary numbers layers per kind, as Keras does", "[io][summary]") {
   CHECK_THAT(s, Catch::Contains(" dense_1 (Dense) "));
   CHECK_THAT(s, !Catch::Contains("dense_2"));
 }
+
+TEST_CASE("summary of a functional model shows the input layer and Keras's Connected to column", "[io][summary]") {
+  auto in = frost::input<6>{};
+  auto h = frost::named<"encoder", frost::dense<8, frost::relu>>{}(in);
+  auto r = frost::add{}(h, frost::frozen<frost::dense<8, frost::tanh_activation>>{}(h));
+  auto model = frost::make_model(in, frost::dense<3, frost::softmax>{}(r));
+  const std::string s = frost::summary_string(model);
+  CHECK_THAT(s, Catch::StartsWith("Model: \"functional\""));
+  CHECK_THAT(s, Catch::Contains("Connected to"));
+  // One row per layer of model.layers, the input first; add reads two layers, one per line.
+  const auto line_of = [&](const std::string& what) {
+    const auto at = s.find(what);
+    REQUIRE(at != std::string::npos);
+    return s.substr(at, s.find('\n', at) - at);
+  };
+  CHECK_THAT(line_of("input_layer (InputLayer)"), Catch::Contains("(None, 6)") && Catch::EndsWith("-"));
+  CHECK_THAT(line_of("encoder (Dense)"), Catch::Contains("56") && Catch::Contains("input_layer[0][0]") &&
+                                             Catch::EndsWith("Y"));
+  CHECK_THAT(line_of("dense (Dense)"), Catch::Contains("72") && Catch::Contains("encoder[0][0]") && Catch::EndsWith("N"));
+  const auto add_at = s.find("add (Add)");
+  REQUIRE(add_at != std::string::npos);
+  const std::string add_rows = s.substr(add_at, s.find("dense_1 (Dense)") - add_at);
+  CHECK_THAT(add_rows, Catch::Contains("encoder[0][0]") && Catch::Contains("\n") && Catch::Contains("dense[0][0]"));
+  CHECK_THAT(line_of("dense_1 (Dense)"), Catch::Contains("(None, 3)") && Catch::Contains("27") &&
+                                             Catch::Contains("add[0][0]"));
+  CHECK_THAT(s, Catch::Contains("Total params: 155"));
+  CHECK_THAT(s, Catch::Contains("Trainable params: 83"));
+  CHECK_THAT(s, Catch::Contains("Non-trainable params: 72"));
+}
