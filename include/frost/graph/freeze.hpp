@@ -112,6 +112,14 @@ To retype(From&& model) {
   return result;
 }
 
+/// The model moved into type `To`; after a reported lvalue (the entry point's static_assert), an
+/// empty `To`, so that the one error is the only one.
+template <class To, class Model>
+To moved_into(Model&& model) {
+  if constexpr (std::is_lvalue_reference_v<Model>) return To{typename To::uninitialized_tag{}};
+  else return retype<To>(std::move(model));
+}
+
 /// Compile-error predicate: `freeze`/`unfreeze` takes the model as `std::move(model)`.
 template <class Model>
 inline constexpr bool model_passed_by_move = false;
@@ -154,8 +162,7 @@ auto freeze(Model&& model) {
                 "frost::freeze: pass a non-const model as std::move(model); freezing moves its weights into a new type");
   static_assert(detail::check_indices<M::layer_count, I...>());
   using to = frozen_model_t<M, I...>;
-  if constexpr (std::is_lvalue_reference_v<Model>) return to{typename to::uninitialized_tag{}};
-  else return detail::retype<to>(std::move(model));
+  return detail::moved_into<to>(std::forward<Model>(model));
 }
 
 /// Freezes the layers named `Names...`.
@@ -170,8 +177,7 @@ auto freeze(Model&& model) {
   static_assert(!std::is_lvalue_reference_v<Model> || detail::model_passed_by_move<Model>,
                 "frost::freeze: pass a non-const model as std::move(model); freezing moves its weights into a new type");
   using to = frozen_model_t<M, M::template index_of<Names>...>;
-  if constexpr (std::is_lvalue_reference_v<Model>) return to{typename to::uninitialized_tag{}};
-  else return detail::retype<to>(std::move(model));
+  return detail::moved_into<to>(std::forward<Model>(model));
 }
 
 /// Makes layers `I...` trainable again: the inverse of `freeze`.
@@ -186,8 +192,7 @@ auto unfreeze(Model&& model) {
                 "frost::unfreeze: pass a non-const model as std::move(model); unfreezing moves its weights into a new type");
   static_assert(detail::check_indices<M::layer_count, I...>());
   using to = unfrozen_model_t<M, I...>;
-  if constexpr (std::is_lvalue_reference_v<Model>) return to{typename to::uninitialized_tag{}};
-  else return detail::retype<to>(std::move(model));
+  return detail::moved_into<to>(std::forward<Model>(model));
 }
 
 /// Makes the layers named `Names...` trainable again.
@@ -199,8 +204,7 @@ auto unfreeze(Model&& model) {
   static_assert(!std::is_lvalue_reference_v<Model> || detail::model_passed_by_move<Model>,
                 "frost::unfreeze: pass a non-const model as std::move(model); unfreezing moves its weights into a new type");
   using to = unfrozen_model_t<M, M::template index_of<Names>...>;
-  if constexpr (std::is_lvalue_reference_v<Model>) return to{typename to::uninitialized_tag{}};
-  else return detail::retype<to>(std::move(model));
+  return detail::moved_into<to>(std::forward<Model>(model));
 }
 
 }  // namespace frost
