@@ -8,6 +8,19 @@
 //            configuration needs (2·M·K·N per product), not what the code happens to do.
 // The ideal FLOPs per sample of each configuration, and their frozen/trainable ratio, are
 // written to the benchmark context (console header and JSON "context").
+//
+// Then, at batch 128 with the peers' weights and data (bench/peers/workloads.hpp), the graph
+// cases "graph/<model>/<config>":
+//   W2_sequential  the peers' W2, sequential<input<784>, dense<512, relu>, dense<512, relu>, dense<10, softmax>>
+//   W2_functional  the same layers as a functional chain, make_model(in, dense{}(dense{}(dense{}(in))))
+//   residual       784 -> dense 512 relu -> 2 × [dense 512 relu, add its input] -> dense 10 softmax
+//   two_branch     inputs of 784 and 64 features; frozen dense 512 -> 256 on the first, dense 128
+//                  on the second, concatenate, dense 10 softmax (`trainable`: nothing frozen)
+// with `trainable`, `frozen` (W2: layers 0, 1; two_branch: branch A) and `inference` (the
+// trainer's predict) steps. FLOP counts are the peers'.
+
+#include "peers/frost_models.hpp"
+#include "peers/workloads.hpp"
 
 #include <frost/frost.hpp>
 
@@ -18,6 +31,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -131,6 +145,66 @@ void inference(benchmark::State& state) {
   set_counters(state, batch, flops_inference);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Graph cases, batch 128: one training step (or prediction) of `model` on `x` per iteration.
+
+constexpr std::size_t graph_batch = 128;
+
+template <class Model, class X>
+void graph_steps(benchmark::State& state, Model& model, const X& x, frost_peers::config c, double flop_per_sample) {
+  frost::matrix<float, frost_peers::classes> y(graph_batch);
+  frost_peers::fill_one_hot(y.data(), graph_batch);
+  auto trainer = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, graph_batch);
+  if (c != frost_peers::config::inference) {
+    for (auto _ : state) {
+      float loss = trainer.step(x, y);
+      benchmark::DoNotOptimize(loss);
+    }
+  } else {
+    for (auto _ : state) {
+      auto p = trainer.predict(x);
+      benchmark::DoNotOptimize(p.data());
+      benchmark::ClobberMemory();
+    }
+  }
+  set_counters(state, graph_batch, flop_per_sample);
+}
+
+// W2 as `Model` (sequential, First = 0, or a functional chain, First = 1); `frozen`: layers 0, 1.
+template <class Model, std::size_t First>
+void w2_case(benchmark::State& state, frost_peers::config c) {
+  const frost_peers::workload& w = frost_peers::workloads[1];
+  Model model = Model::init(0);
+  frost_peers::load_peer_weights<First>(model, w);
+  typename Model::input_matrix x(graph_batch);
+  frost_peers::fill_inputs(x.data(), graph_batch, w.inputs());
+  const double flops = frost_peers::flop_per_sample(w, c);
+  if (c == frost_peers::config::frozen) {
+    auto frozen = frost::freeze<First, First + 1>(std::move(model));
+    graph_steps(state, frozen, x, c, flops);
+  } else {
+    graph_steps(state, model, x, c, flops);
+  }
+}
+
+void residual_case(benchmark::State& state, frost_peers::config c) {
+  auto model = frost_peers::make_residual();
+  frost_peers::residual::input_matrix x(graph_batch);
+  frost_peers::fill_inputs(x.data(), graph_batch, frost_peers::residual_products.inputs());
+  graph_steps(state, model, x, c, frost_peers::graph_flop_per_sample(frost_peers::graph_workloads[0], c));
+}
+
+template <bool FrozenA>
+void two_branch_case(benchmark::State& state, frost_peers::config c) {
+  using s = frost_peers::two_branch_sizes;
+  auto model = frost_peers::make_two_branch<FrozenA>();
+  frost::matrix<float, s::a_inputs> a(graph_batch);
+  frost::matrix<float, s::b_inputs> b(graph_batch);
+  frost_peers::fill_inputs(a.data(), graph_batch, s::a_inputs);
+  frost_peers::fill_inputs(b.data(), graph_batch, s::b_inputs, frost_peers::second_input_seed);
+  graph_steps(state, model, std::tie(a, b), c, frost_peers::graph_flop_per_sample(frost_peers::graph_workloads[1], c));
+}
+
 std::string number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -149,6 +223,24 @@ int main(int argc, char** argv) {
     benchmark::RegisterBenchmark("inference", inference)
         ->Arg(batch)->ArgName("batch")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
   }
+
+  using frost_peers::config;
+  auto graph_case = [&](const char* name, auto fn, config c) {
+    benchmark::RegisterBenchmark(name, fn, c)
+        ->Arg(long(graph_batch))->ArgName("batch")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+  };
+  using w2_functional = frost_peers::functional_chain_t<frost_peers::w2>;
+  graph_case("graph/W2_sequential/trainable", w2_case<frost_peers::w2, 0>, config::trainable);
+  graph_case("graph/W2_functional/trainable", w2_case<w2_functional, 1>, config::trainable);
+  graph_case("graph/W2_sequential/frozen", w2_case<frost_peers::w2, 0>, config::frozen);
+  graph_case("graph/W2_functional/frozen", w2_case<w2_functional, 1>, config::frozen);
+  graph_case("graph/W2_sequential/inference", w2_case<frost_peers::w2, 0>, config::inference);
+  graph_case("graph/W2_functional/inference", w2_case<w2_functional, 1>, config::inference);
+  graph_case("graph/residual/trainable", residual_case, config::trainable);
+  graph_case("graph/residual/inference", residual_case, config::inference);
+  graph_case("graph/two_branch/trainable", two_branch_case<false>, config::trainable);
+  graph_case("graph/two_branch/frozen", two_branch_case<true>, config::frozen);
+  graph_case("graph/two_branch/inference", two_branch_case<false>, config::inference);
 
   benchmark::AddCustomContext("network", "input<100>, dense<64, relu>, dense<32, relu>, dense<10, softmax>");
   benchmark::AddCustomContext("flop_per_sample_train_trainable", number(flops_trainable));

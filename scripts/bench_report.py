@@ -13,6 +13,12 @@ r<round>_t<threads>_<peer>_<variant>.json, and
     introduction when the markers are missing), and prints it;
   - draws the times at 1 thread as a bar chart (PNG, gnuplot).
 
+Beside the per-case tables, the section has a table of the functional workloads (residual,
+two_branch) with the spread over the rounds, and one of frost's MLPs written as functional chains
+(peer frost_functional) against the same MLPs as sequential models (peer frost), with the ratio
+of the medians and the range of the ratios of the rounds (each round ran the two one after the
+other).
+
 FLOP per step come from the benchmarks' own counters: FLOP/s divided by samples/s, times the
 batch, which does not depend on which time a rate was computed with.
 
@@ -30,21 +36,34 @@ import subprocess
 import sys
 import tempfile
 
-PEER_ORDER = ["frost", "eigen", "openblas", "torch", "dlib"]
-PEER_LABEL = {"frost": "frost", "eigen": "Eigen", "openblas": "OpenBLAS (GEMMs only)", "torch": "libtorch", "dlib": "dlib"}
+PEER_ORDER = ["frost", "frost_functional", "eigen", "openblas", "torch", "dlib"]
+PEER_LABEL = {"frost": "frost", "frost_functional": "frost, functional chain", "eigen": "Eigen",
+              "openblas": "OpenBLAS (GEMMs only)", "torch": "libtorch", "dlib": "dlib"}
+FUNCTIONAL = "frost_functional"
+# Workloads after W1, W2, ...: the functional (DAG) models of bench/peers/workloads.hpp.
+GRAPH_WORKLOADS = ["residual", "two_branch"]
 CONFIG_ORDER = ["trainable", "frozen", "inference"]
 VARIANT_LABEL = {"default": "as is", "passive": "OMP_WAIT_POLICY=PASSIVE"}
 FLOOR = "openblas"
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"
 
-FILE_RE = re.compile(r"r(\d+)_t(\d+)_([A-Za-z0-9]+)_([A-Za-z0-9]+)\.json")
-NAME_RE = re.compile(r"(W\d+)/b(\d+)/([a-z]+)(?:/.*)?")
+FILE_RE = re.compile(r"r(\d+)_t(\d+)_([A-Za-z0-9_]+)_([A-Za-z0-9]+)\.json")
+NAME_RE = re.compile(r"([A-Za-z][A-Za-z0-9_]*)/b(\d+)/([a-z]+)(?:/.*)?")
 UNIT_US = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}
+
+
+def workload_key(workload):
+    """W1, W2, ... by number, then the functional workloads in their order, then the rest."""
+    if re.fullmatch(r"W\d+", workload):
+        return (0, int(workload[1:]), "")
+    if workload in GRAPH_WORKLOADS:
+        return (1, GRAPH_WORKLOADS.index(workload), "")
+    return (2, 0, workload)
 
 
 def case_key(case):
     workload, batch, config = case
-    return (int(workload[1:]), batch, CONFIG_ORDER.index(config) if config in CONFIG_ORDER else 99)
+    return (workload_key(workload), batch, CONFIG_ORDER.index(config) if config in CONFIG_ORDER else 99)
 
 
 def peer_key(peer):
@@ -60,9 +79,11 @@ class Run:
 
     def __init__(self, directory):
         self.times = {}      # (peer, threads, variant) -> {case: [µs per step, one per round]}
+        self.by_round = {}   # (peer, threads, variant) -> {case: {round: µs per step}}
         self.flop = {}       # case -> {FLOP per step (rounded): [peers]}
         self.libraries = {}  # peer -> library string from the context
         self.dates = []
+        self.loads = []      # 1-minute load average as each run started (Google Benchmark's context)
         self.rounds = set()
         self.warnings = []
         for entry in sorted(os.listdir(directory)):
@@ -86,6 +107,8 @@ class Run:
         self.libraries.setdefault(peer, ctx.get("library", peer))
         if "date" in ctx:
             self.dates.append(ctx["date"])
+        if ctx.get("load_avg"):
+            self.loads.append(float(ctx["load_avg"][0]))
         self.rounds.add(round_)
         series = self.times.setdefault((peer, threads, variant), {})
         for b in data.get("benchmarks", []):
@@ -97,6 +120,8 @@ class Run:
             case = (m.group(1), int(m.group(2)), m.group(3))
             t = b["cpu_time"] if threads == 1 else b["real_time"]
             series.setdefault(case, []).append(t * UNIT_US[b["time_unit"]])
+            self.by_round.setdefault((peer, threads, variant), {}).setdefault(case, {})[round_] = \
+                t * UNIT_US[b["time_unit"]]
             if b.get("samples"):
                 per_step = round(b["FLOP"] / b["samples"] * case[1])
                 self.flop.setdefault(case, {}).setdefault(per_step, []).append(peer)
@@ -131,6 +156,17 @@ class Run:
 
     def variants(self, peer, threads):
         return sorted({v for p, t, v in self.times if p == peer and t == threads})
+
+    def spread(self, peer, threads, case, variant):
+        """(min, max) µs over the rounds of one variant, or None."""
+        series = self.times.get((peer, threads, variant), {}).get(case)
+        return (min(series), max(series)) if series else None
+
+    def round_ratios(self, peer, base, threads, case):
+        """time of `peer` / time of `base` in each round both ran (variant as is)."""
+        a = self.by_round.get((peer, threads, "default"), {}).get(case, {})
+        b = self.by_round.get((base, threads, "default"), {}).get(case, {})
+        return [a[r] / b[r] for r in sorted(set(a) & set(b))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -204,6 +240,10 @@ def section(run, args):
     w("- Libraries: " + "; ".join(run.libraries[p] for p in peers))
     w("- Time per step: median over the rounds of one Google Benchmark run each (at least 0.2 s); "
       "CPU time at 1 thread, wall-clock time at 2 threads")
+    if run.loads:
+        w(f"- Load average (1 min) as each peer run started: median {statistics.median(run.loads):.2f}, "
+          f"{min(run.loads):.2f}–{max(run.loads):.2f} (the runs themselves add about 1; more means "
+          "other work shared the 2 cores)")
     w("")
 
     for threads in all_threads:
@@ -245,7 +285,7 @@ def section(run, args):
 
     # Frozen against trainable, per workload and batch.
     rows = []
-    groups = sorted({(c[0], c[1]) for c in cases}, key=lambda g: (int(g[0][1:]), g[1]))
+    groups = sorted({(c[0], c[1]) for c in cases}, key=lambda g: (workload_key(g[0]), g[1]))
     for workload, batch in groups:
         trainable, frozen = (workload, batch, "trainable"), (workload, batch, "frozen")
         ft, ff = run.flop_per_step(trainable), run.flop_per_step(frozen)
@@ -269,6 +309,70 @@ def section(run, args):
         w("| workload | threads | ideal FLOP ratio | " + " | ".join(PEER_LABEL.get(p, p) for p in peers) + " |")
         w("|---|---:|---:|" + "---:|" * len(peers))
         out.extend(rows)
+        w("")
+
+    graph_cases = [c for c in cases if c[0] in GRAPH_WORKLOADS]
+    if graph_cases:
+        w("### Functional models: residual and two-branch")
+        w("")
+        w("`residual`: 784 → dense 512 relu → 2 × [dense 512 relu, added to its input] → dense 10 softmax; "
+          "`two_branch`: dense 512 relu → dense 256 relu on 784 features (branch A, frozen in `frozen`) "
+          "and dense 128 relu on 64 features, concatenated, dense 10 softmax; batch 128. Median and "
+          "range (min–max) over the rounds:")
+        w("")
+        w("| case | threads | peer | µs per step (median) | min–max over rounds | GFLOP/s | × OpenBLAS floor | × frost |")
+        w("|---|---:|---|---:|---:|---:|---:|---:|")
+        for case in graph_cases:
+            flop = run.flop_per_step(case)
+            for threads in all_threads:
+                floor = run.result(FLOOR, threads, case)
+                frost = run.result("frost", threads, case)
+                first = True
+                for peer in peers:
+                    r = run.result(peer, threads, case)
+                    if r is None:
+                        continue
+                    us, variant, n = r
+                    lo, hi = run.spread(peer, threads, case, variant)
+                    label = f"**{case_name(case)}**" if first else ""
+                    note = f" ({VARIANT_LABEL.get(variant, variant)})" if len(run.variants(peer, threads)) > 1 else ""
+                    cells = [label, str(threads) if first else "", PEER_LABEL.get(peer, peer) + note,
+                             fmt_us(us) + rounds_note(n, args.rounds), f"{fmt_us(lo)}–{fmt_us(hi)}",
+                             f"{flop / us / 1e3:.1f}" if flop else "",
+                             f"{us / floor[0]:.2f}" if floor else "",
+                             f"{us / frost[0]:.2f}" if frost else ""]
+                    w("| " + " | ".join(cells) + " |")
+                    first = False
+        w("")
+
+    chain_rows = []
+    for case in cases:
+        for threads in all_threads:
+            seq, fn = run.result("frost", threads, case), run.result(FUNCTIONAL, threads, case)
+            if not (seq and fn):
+                continue
+            ratios = run.round_ratios(FUNCTIONAL, "frost", threads, case)
+            s_lo, s_hi = run.spread("frost", threads, case, seq[1])
+            f_lo, f_hi = run.spread(FUNCTIONAL, threads, case, fn[1])
+            chain_rows.append("| " + " | ".join([
+                case_name(case), str(threads),
+                f"{fmt_us(seq[0])} ({fmt_us(s_lo)}–{fmt_us(s_hi)})",
+                f"{fmt_us(fn[0])} ({fmt_us(f_lo)}–{fmt_us(f_hi)})",
+                f"{fn[0] / seq[0]:.3f}",
+                f"{min(ratios):.3f}–{max(ratios):.3f}" if ratios else "",
+                str(len(ratios))]) + " |")
+    if chain_rows:
+        w("### Functional chain against sequential")
+        w("")
+        w("frost's MLPs written as functional chains of the same layers "
+          "(`make_model(in, dense<...>{}(...(in)))`, peer `frost_functional`) against the same "
+          "MLPs as `sequential<...>` (peer `frost`). Medians with min–max over the rounds; the ratio "
+          "functional / sequential of the medians, and the range of the ratios of the rounds (in "
+          "each round the two ran one after the other):")
+        w("")
+        w("| case | threads | sequential µs | functional µs | ratio of medians | ratio per round, min–max | rounds |")
+        w("|---|---:|---:|---:|---:|---:|---:|")
+        out.extend(chain_rows)
         w("")
 
     if args.png:
@@ -297,7 +401,10 @@ NEW_SECTION = """## frost and its peers
 The workloads of `bench/peers/` (W1 100-64-32-10 at batch 32 and 256, W2 784-512-512-10 at batch
 128, W3 1024-1024-1024-1024-10 at batch 256; `trainable`, `frozen` and `inference` steps) timed
 with frost, Eigen, libtorch and dlib, and with OpenBLAS running only the step's matrix products
-as a floor. [`bench/peers/README.md`](../bench/peers/README.md) describes each peer and the FLOP
+as a floor; two functional models at batch 128, `residual` and `two_branch` (a frozen branch),
+timed with frost, libtorch and the OpenBLAS floor; and frost's MLPs written a second time as
+functional chains of the same layers (`frost, functional chain`).
+[`bench/peers/README.md`](../bench/peers/README.md) describes each peer, the models and the FLOP
 count.
 
 After its own benchmark, `scripts/bench` runs every peer executable that is built, in rounds:
@@ -306,7 +413,7 @@ always in the same order, so that noise on the shared machine falls on all of th
 runs at 2 threads as a trainer made with `threads{2}`. libtorch runs twice at 2 threads, as is and with
 `OMP_WAIT_POLICY=PASSIVE`, and the faster of the two counts. `FROST_BENCH_ROUNDS` sets the number
 of rounds (default 3), `FROST_BENCH_FILTER` a benchmark filter and `FROST_BENCH_PEERS` the peers
-(default `frost eigen openblas torch dlib`). The JSON goes to `build/release/peers/`, and
+(default `frost frost_functional eigen openblas torch dlib`). The JSON goes to `build/release/peers/`, and
 `scripts/bench_report.py` writes the text between the markers below and the chart from it;
 each run of `scripts/bench` replaces both.
 
@@ -361,7 +468,7 @@ def chart(run, png):
             f"{gp_quote(data)} using {i + 2}:xtic(1) title {gp_quote(PEER_LABEL.get(p, p))}"
             for i, p in enumerate(peers))
         script = f"""
-set terminal pngcairo size 1400,650 font "DejaVu Sans,11"
+set terminal pngcairo noenhanced size 1600,700 font "DejaVu Sans,11"
 set output {gp_quote(png + '.tmp')}
 set title "Time per training or inference step, 1 thread (median over rounds; lower is better)"
 set ylabel "µs per step (log scale)"
@@ -375,7 +482,7 @@ set style fill solid 0.85 border -1
 set boxwidth 0.9
 set xtics rotate by -30 nomirror
 set key outside top center horizontal samplen 2
-set rmargin 6
+set rmargin 14
 set yrange [*:*]
 plot {plots}
 """

@@ -1,45 +1,34 @@
 // frost itself under the peers' protocol (workloads.hpp): the same workloads, names, data,
 // initial weights and counters, so that a runner can put frost and its peers side by side.
 // Frozen configurations are frost model types with the leading layers frozen.
+//
+// Built twice:
+//   peer_frost             the MLP workloads as sequential<...> models, and the functional
+//                          workloads (residual, two_branch) as make_model(...) graphs
+//   peer_frost_functional  (FROST_BENCH_FUNCTIONAL_CHAIN) the MLP workloads only, each written as
+//                          a functional chain of the same layers: make_model(in, dense{}(...(in)));
+//                          beside peer_frost it measures what the functional API costs
 
+#include "frost_models.hpp"
 #include "workloads.hpp"
 
 #include <frost/frost.hpp>
 
 #include <benchmark/benchmark.h>
 
-#include <cstdint>
-#include <cstring>
+#include <cstddef>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace {
 
 using namespace frost_peers;
 
-using w1 = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>, frost::dense<32, frost::relu>,
-                             frost::dense<10, frost::softmax>>;
-using w2 = frost::sequential<frost::input<784>, frost::dense<512, frost::relu>, frost::dense<512, frost::relu>,
-                             frost::dense<10, frost::softmax>>;
-using w3 = frost::sequential<frost::input<1024>, frost::dense<1024, frost::relu>, frost::dense<1024, frost::relu>,
-                             frost::dense<1024, frost::relu>, frost::dense<10, frost::softmax>>;
-
-// The peers' initial weights: glorot_uniform(seed 42 + layer), zero biases.
-template <class Model>
-void load_peer_weights(Model& m) {
-  [&]<std::size_t... L>(std::index_sequence<L...>) {
-    ((glorot_uniform(m.template layer<L>().kernel().data(), Model::template layer_input_shape<L>::size,
-                     Model::template layer_output_shape<L>::size, 42u + std::uint32_t(L)),
-      std::memset(m.template layer<L>().bias().data(), 0, m.template layer<L>().bias().size_bytes())),
-     ...);
-  }(std::make_index_sequence<Model::layer_count>{});
-}
-
-template <class Model>
-void time_model(benchmark::State& state, const bench_case& bc, Model& model) {
-  typename Model::input_matrix x(bc.batch);
+// Times steps (or predictions) of `model` on input(s) `x`: a matrix, or std::tie(a, b).
+template <class Model, class Case, class X>
+void time_model(benchmark::State& state, const Case& bc, Model& model, const X& x) {
   frost::matrix<float, classes> y(bc.batch);
-  fill_inputs(x.data(), bc.batch, Model::input_shape::size);
   fill_one_hot(y.data(), bc.batch);
   auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, bc.batch,
                                 frost::threads{static_cast<std::size_t>(threads())});
@@ -57,15 +46,28 @@ void time_model(benchmark::State& state, const bench_case& bc, Model& model) {
   }
 }
 
-template <class Model, std::size_t... Frozen>
+#ifndef FROST_BENCH_FUNCTIONAL_CHAIN
+inline constexpr std::size_t first_dense = 0;
+template <class Seq>
+using model_for = Seq;
+#else
+inline constexpr std::size_t first_dense = 1;
+template <class Seq>
+using model_for = functional_chain_t<Seq>;
+#endif
+
+template <class Seq, std::size_t... Frozen>
 void run(benchmark::State& state, const bench_case& bc) {
+  using Model = model_for<Seq>;
   Model model = Model::init(0);
-  load_peer_weights(model);
+  load_peer_weights<first_dense>(model, *bc.w);
+  typename Model::input_matrix x(bc.batch);
+  fill_inputs(x.data(), bc.batch, bc.w->inputs());
   if (bc.c == config::frozen) {
-    auto frozen = frost::freeze<Frozen...>(std::move(model));
-    time_model(state, bc, frozen);
+    auto frozen = frost::freeze<(Frozen + first_dense)...>(std::move(model));
+    time_model(state, bc, frozen, x);
   } else {
-    time_model(state, bc, model);
+    time_model(state, bc, model, x);
   }
 }
 
@@ -77,9 +79,41 @@ void run_case(benchmark::State& state, const bench_case& bc) {
   else state.SkipWithError("frost: unknown workload");
 }
 
+#ifndef FROST_BENCH_FUNCTIONAL_CHAIN
+void run_residual(benchmark::State& state, const graph_case& gc) {
+  residual model = make_residual();
+  residual::input_matrix x(gc.batch);
+  fill_inputs(x.data(), gc.batch, residual_products.inputs());
+  time_model(state, gc, model, x);
+}
+
+template <bool FrozenA>
+void run_two_branch(benchmark::State& state, const graph_case& gc) {
+  using Model = two_branch<FrozenA>;
+  using s = two_branch_sizes;
+  Model model = make_two_branch<FrozenA>();
+  typename Model::template input_matrix_at<0> a(gc.batch);
+  typename Model::template input_matrix_at<1> b(gc.batch);
+  fill_inputs(a.data(), gc.batch, s::a_inputs);
+  fill_inputs(b.data(), gc.batch, s::b_inputs, second_input_seed);
+  time_model(state, gc, model, std::tie(a, b));
+}
+
+void run_graph(benchmark::State& state, const graph_case& gc) {
+  if (gc.g->model == graph_model::residual) run_residual(state, gc);
+  else if (gc.frozen()) run_two_branch<true>(state, gc);
+  else run_two_branch<false>(state, gc);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
   register_all(run_case);
+#ifndef FROST_BENCH_FUNCTIONAL_CHAIN
+  register_graphs(run_graph);
   return run(argc, argv, "frost", "frost (this tree)");
+#else
+  return run(argc, argv, "frost_functional", "frost (this tree), the MLPs as functional chains");
+#endif
 }

@@ -7,6 +7,16 @@
 // a fixed buffer, filled once. The GEMM count and shapes are those of the FLOP counter, so this
 // peer's FLOP rate is what OpenBLAS achieves on the workload's products alone.
 //
+// The functional workloads:
+//   residual    the products of the 784-512-512-512-10 MLP, as above: the residual additions
+//               are elementwise, so the step's products are the same GEMMs
+//   two_branch  forward: A1 = a·W_a1, A2 = A1·W_a2 and B = b·W_b written into the two column
+//               blocks of one (batch × 384) buffer, which is the concatenation, then Z = C·W_head;
+//               backward: dW_head = Cᵀ·dZ; dB = dZ·W_head[256:384]ᵀ (only branch B's columns of
+//               dC); dW_b = bᵀ·dB; and, only when branch A trains, dA2 = dZ·W_head[0:256]ᵀ,
+//               dW_a2 = A1ᵀ·dA2, dA1 = dA2·W_a2ᵀ, dW_a1 = aᵀ·dA1. With branch A frozen there is
+//               no weight gradient and no input gradient in branch A. No dX of the inputs a, b.
+//
 // Threads: openblas_set_num_threads(FROST_BENCH_THREADS).
 
 #include "workloads.hpp"
@@ -23,25 +33,25 @@ namespace {
 
 using namespace frost_peers;
 
-void run_case(benchmark::State& state, const bench_case& bc) {
-  const workload& w = *bc.w;
-  const std::size_t layers = w.layer_count, frozen = bc.frozen();
-  const int m = int(bc.batch);
+// The MLP step's products: workload w at `batch`, layers [0, frozen) frozen.
+void run_mlp(benchmark::State& state, const workload& w, std::size_t batch, bool training, std::size_t frozen) {
+  const std::size_t layers = w.layer_count;
+  const int m = int(batch);
 
-  std::vector<float> x(bc.batch * w.inputs());
-  fill_inputs(x.data(), bc.batch, w.inputs());
+  std::vector<float> x(batch * w.inputs());
+  fill_inputs(x.data(), batch, w.inputs());
   std::vector<std::vector<float>> wt(layers), z(layers), dz(layers), dw(layers);
   for (std::size_t l = 0; l < layers; ++l) {
     wt[l].resize(w.in(l) * w.out(l));  // row-major (in × out)
     glorot_uniform(wt[l].data(), w.in(l), w.out(l), 42 + std::uint32_t(l));
-    z[l].resize(bc.batch * w.out(l));
+    z[l].resize(batch * w.out(l));
     if (l >= frozen) {
-      dz[l].resize(bc.batch * w.out(l));
+      dz[l].resize(batch * w.out(l));
       dw[l].resize(w.in(l) * w.out(l));
     }
   }
   // The gradient reaching the head: fixed values, only ever read.
-  fill_inputs(dz[layers - 1].data(), bc.batch, w.outputs());
+  fill_inputs(dz[layers - 1].data(), batch, w.outputs());
 
   auto forward = [&] {
     for (std::size_t l = 0; l < layers; ++l) {
@@ -51,7 +61,7 @@ void run_case(benchmark::State& state, const bench_case& bc) {
     }
   };
 
-  if (!bc.training()) {
+  if (!training) {
     for (auto _ : state) {
       forward();
       benchmark::DoNotOptimize(z[layers - 1].data());
@@ -77,11 +87,92 @@ void run_case(benchmark::State& state, const bench_case& bc) {
   }
 }
 
+void run_case(benchmark::State& state, const bench_case& bc) {
+  run_mlp(state, *bc.w, bc.batch, bc.training(), bc.frozen());
+}
+
+// Row-major C (m × n) = op(A) · op(B), beta 0, with leading dimensions given.
+void gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.f, a, lda, b,
+              ldb, 0.f, c, ldc);
+}
+
+void run_two_branch(benchmark::State& state, const graph_case& gc) {
+  using s = two_branch_sizes;
+  const int m = int(gc.batch);
+  const int na = int(s::a_inputs), nb = int(s::b_inputs), a1 = int(s::a1), a2 = int(s::a2), b1 = int(s::b1);
+  const int joined = int(s::joined), k = int(classes);
+  const bool train_a = gc.c == config::trainable;
+
+  std::vector<float> xa(gc.batch * s::a_inputs), xb(gc.batch * s::b_inputs);
+  fill_inputs(xa.data(), gc.batch, s::a_inputs);
+  fill_inputs(xb.data(), gc.batch, s::b_inputs, second_input_seed);
+  std::vector<float> w_a1(s::a_inputs * s::a1), w_a2(s::a1 * s::a2), w_b(s::b_inputs * s::b1);
+  std::vector<float> w_head(s::joined * classes);
+  glorot_uniform(w_a1.data(), s::a_inputs, s::a1, 42);
+  glorot_uniform(w_a2.data(), s::a1, s::a2, 43);
+  glorot_uniform(w_b.data(), s::b_inputs, s::b1, 44);
+  glorot_uniform(w_head.data(), s::joined, classes, 45);
+  std::vector<float> h_a1(gc.batch * s::a1), joined_out(gc.batch * s::joined), z(gc.batch * classes);
+  std::vector<float> dz(gc.batch * classes), dw_head(w_head.size()), d_b(gc.batch * s::b1), dw_b(w_b.size());
+  std::vector<float> d_a2, dw_a2, d_a1, dw_a1;
+  if (train_a) {
+    d_a2.resize(gc.batch * s::a2);
+    dw_a2.resize(w_a2.size());
+    d_a1.resize(gc.batch * s::a1);
+    dw_a1.resize(w_a1.size());
+  }
+  fill_inputs(dz.data(), gc.batch, classes);  // the gradient reaching the head: fixed, only read
+  float* c_a = joined_out.data();             // columns [0, 256): branch A's output
+  float* c_b = joined_out.data() + s::a2;     // columns [256, 384): branch B's output
+
+  auto forward = [&] {
+    gemm(false, false, m, a1, na, xa.data(), na, w_a1.data(), a1, h_a1.data(), a1);
+    gemm(false, false, m, a2, a1, h_a1.data(), a1, w_a2.data(), a2, c_a, joined);
+    gemm(false, false, m, b1, nb, xb.data(), nb, w_b.data(), b1, c_b, joined);
+    gemm(false, false, m, k, joined, joined_out.data(), joined, w_head.data(), k, z.data(), k);
+  };
+
+  if (!gc.training()) {
+    for (auto _ : state) {
+      forward();
+      benchmark::DoNotOptimize(z.data());
+      benchmark::ClobberMemory();
+    }
+    return;
+  }
+
+  for (auto _ : state) {
+    forward();
+    // dW_head (384 × 10) = Cᵀ (384 × m) · dZ (m × 10)
+    gemm(true, false, joined, k, m, joined_out.data(), joined, dz.data(), k, dw_head.data(), k);
+    // dB (m × 128) = dZ (m × 10) · W_head[256:384]ᵀ (10 × 128); dW_b (64 × 128) = bᵀ · dB
+    gemm(false, true, m, b1, k, dz.data(), k, w_head.data() + s::a2 * classes, k, d_b.data(), b1);
+    gemm(true, false, nb, b1, m, xb.data(), nb, d_b.data(), b1, dw_b.data(), b1);
+    if (train_a) {
+      gemm(false, true, m, a2, k, dz.data(), k, w_head.data(), k, d_a2.data(), a2);
+      gemm(true, false, a1, a2, m, h_a1.data(), a1, d_a2.data(), a2, dw_a2.data(), a2);
+      gemm(false, true, m, a1, a2, d_a2.data(), a2, w_a2.data(), a2, d_a1.data(), a1);
+      gemm(true, false, na, a1, m, xa.data(), na, d_a1.data(), a1, dw_a1.data(), a1);
+    }
+    benchmark::DoNotOptimize(dw_b.data());
+    benchmark::ClobberMemory();
+  }
+}
+
+void run_graph(benchmark::State& state, const graph_case& gc) {
+  if (gc.g->model == graph_model::residual)
+    run_mlp(state, residual_products, gc.batch, gc.training(), 0);
+  else
+    run_two_branch(state, gc);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   openblas_set_num_threads(threads());
   register_all(run_case);
+  register_graphs(run_graph);
   benchmark::AddCustomContext("openblas_threads", std::to_string(openblas_get_num_threads()));
   return run(argc, argv, "openblas", openblas_get_config());
 }

@@ -13,6 +13,11 @@
 //              optimizer; since the input needs no gradient either, autograd runs no backward
 //              below the first trainable layer
 //   inference  forward and softmax under torch::NoGradGuard
+// The functional workloads are torch::nn::Module subclasses whose forward() is the graph:
+//   residual    h = relu(d0(x)); h = h + relu(d1(h)); h = h + relu(d2(h)); logits = d3(h)
+//   two_branch  logits = head(cat({relu(a2(relu(a1(a)))), relu(b1(b))}, 1)); under `frozen`,
+//               a1's and a2's parameters are requires_grad_(false) and left out of the optimizer,
+//               so autograd computes no gradient in branch A, not even dL/d(branch A's output)
 // A training iteration is zero_grad(), forward, loss, backward(), step() and reading the loss
 // (item()), which is what a training loop does with it.
 //
@@ -35,10 +40,58 @@ namespace {
 
 using namespace frost_peers;
 
+// Loads the peers' (inputs × units) Glorot-uniform weights and zero biases into a Linear, which
+// stores their transpose.
+void load_linear(torch::nn::Linear& linear, std::size_t inputs, std::size_t units, std::uint32_t seed) {
+  torch::NoGradGuard no_grad;
+  std::vector<float> values(inputs * units);
+  glorot_uniform(values.data(), inputs, units, seed);
+  linear->weight.copy_(torch::from_blob(values.data(), {std::int64_t(inputs), std::int64_t(units)}).t());
+  linear->bias.zero_();
+}
+
+torch::Tensor input_tensor(std::size_t batch, std::size_t features, std::uint32_t seed) {
+  std::vector<float> xs(batch * features);
+  fill_inputs(xs.data(), batch, features, seed);
+  return torch::from_blob(xs.data(), {std::int64_t(batch), std::int64_t(features)}).clone();
+}
+
+torch::Tensor label_tensor(std::size_t batch) {
+  std::vector<std::int64_t> ys(batch);
+  for (std::size_t r = 0; r < batch; ++r) ys[r] = std::int64_t(label(r));
+  return torch::from_blob(ys.data(), {std::int64_t(batch)}, torch::kLong).clone();
+}
+
+// Times training steps (or, without `training`, inference) of the network whose logits
+// `logits()` computes; `trainable` are the parameters the optimizer updates.
+template <class Logits>
+void time_steps(benchmark::State& state, bool training, const std::vector<torch::Tensor>& trainable, Logits logits,
+                const torch::Tensor& y) {
+  if (!training) {
+    torch::NoGradGuard no_grad;
+    for (auto _ : state) {
+      torch::Tensor p = torch::softmax(logits(), 1);
+      benchmark::DoNotOptimize(p.data_ptr<float>());
+      benchmark::ClobberMemory();
+    }
+    return;
+  }
+  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(adam_hyper::learning_rate)
+                                              .betas({adam_hyper::beta_1, adam_hyper::beta_2})
+                                              .eps(adam_hyper::epsilon));
+  for (auto _ : state) {
+    optimizer.zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(logits(), y);
+    loss.backward();
+    optimizer.step();
+    float value = loss.item<float>();
+    benchmark::DoNotOptimize(value);
+  }
+}
+
 void run_case(benchmark::State& state, const bench_case& bc) {
   const workload& w = *bc.w;
   const std::size_t layers = w.layer_count, frozen = bc.frozen();
-  const auto batch = std::int64_t(bc.batch);
 
   torch::nn::Sequential net;
   std::vector<torch::nn::Linear> linear;
@@ -48,17 +101,8 @@ void run_case(benchmark::State& state, const bench_case& bc) {
     if (l + 1 < layers) net->push_back(torch::nn::ReLU());
   }
 
+  for (std::size_t l = 0; l < layers; ++l) load_linear(linear[l], w.in(l), w.out(l), 42 + std::uint32_t(l));
   std::vector<torch::Tensor> trainable;
-  {
-    torch::NoGradGuard no_grad;
-    for (std::size_t l = 0; l < layers; ++l) {
-      std::vector<float> values(w.in(l) * w.out(l));
-      glorot_uniform(values.data(), w.in(l), w.out(l), 42 + std::uint32_t(l));
-      // The other peers' (inputs × units) weights; torch::nn::Linear stores their transpose.
-      linear[l]->weight.copy_(torch::from_blob(values.data(), {std::int64_t(w.in(l)), std::int64_t(w.out(l))}).t());
-      linear[l]->bias.zero_();
-    }
-  }
   for (std::size_t l = 0; l < layers; ++l) {
     if (l < frozen) {
       linear[l]->weight.requires_grad_(false);
@@ -69,33 +113,81 @@ void run_case(benchmark::State& state, const bench_case& bc) {
     }
   }
 
-  std::vector<float> xs(bc.batch * w.inputs());
-  fill_inputs(xs.data(), bc.batch, w.inputs());
-  const torch::Tensor x = torch::from_blob(xs.data(), {batch, std::int64_t(w.inputs())}).clone();
-  std::vector<std::int64_t> ys(bc.batch);
-  for (std::size_t r = 0; r < bc.batch; ++r) ys[r] = std::int64_t(label(r));
-  const torch::Tensor y = torch::from_blob(ys.data(), {batch}, torch::kLong).clone();
+  const torch::Tensor x = input_tensor(bc.batch, w.inputs(), default_input_seed);
+  time_steps(state, bc.training(), trainable, [&] { return net->forward(x); }, label_tensor(bc.batch));
+}
 
-  if (!bc.training()) {
-    torch::NoGradGuard no_grad;
-    for (auto _ : state) {
-      torch::Tensor p = torch::softmax(net->forward(x), 1);
-      benchmark::DoNotOptimize(p.data_ptr<float>());
-      benchmark::ClobberMemory();
-    }
-    return;
+// ---------------------------------------------------------------------------------------------
+// The functional workloads.
+
+struct residual_net : torch::nn::Module {
+  torch::nn::Linear d0{nullptr}, d1{nullptr}, d2{nullptr}, d3{nullptr};
+
+  residual_net() {
+    const workload& p = residual_products;
+    d0 = register_module("d0", torch::nn::Linear(std::int64_t(p.in(0)), std::int64_t(p.out(0))));
+    d1 = register_module("d1", torch::nn::Linear(std::int64_t(p.in(1)), std::int64_t(p.out(1))));
+    d2 = register_module("d2", torch::nn::Linear(std::int64_t(p.in(2)), std::int64_t(p.out(2))));
+    d3 = register_module("d3", torch::nn::Linear(std::int64_t(p.in(3)), std::int64_t(p.out(3))));
+    static_assert(residual_blocks == 2);
+    load_linear(d0, p.in(0), p.out(0), 42);
+    load_linear(d1, p.in(1), p.out(1), 43);
+    load_linear(d2, p.in(2), p.out(2), 44);
+    load_linear(d3, p.in(3), p.out(3), 45);
   }
 
-  torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(adam_hyper::learning_rate)
-                                              .betas({adam_hyper::beta_1, adam_hyper::beta_2})
-                                              .eps(adam_hyper::epsilon));
-  for (auto _ : state) {
-    optimizer.zero_grad();
-    torch::Tensor loss = torch::nn::functional::cross_entropy(net->forward(x), y);
-    loss.backward();
-    optimizer.step();
-    float value = loss.item<float>();
-    benchmark::DoNotOptimize(value);
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor h = torch::relu(d0(x));
+    h = h + torch::relu(d1(h));
+    h = h + torch::relu(d2(h));
+    return d3(h);
+  }
+};
+
+struct two_branch_net : torch::nn::Module {
+  torch::nn::Linear a1{nullptr}, a2{nullptr}, b1{nullptr}, head{nullptr};
+
+  explicit two_branch_net(bool frozen_a) {
+    using s = two_branch_sizes;
+    a1 = register_module("a1", torch::nn::Linear(std::int64_t(s::a_inputs), std::int64_t(s::a1)));
+    a2 = register_module("a2", torch::nn::Linear(std::int64_t(s::a1), std::int64_t(s::a2)));
+    b1 = register_module("b1", torch::nn::Linear(std::int64_t(s::b_inputs), std::int64_t(s::b1)));
+    head = register_module("head", torch::nn::Linear(std::int64_t(s::joined), std::int64_t(classes)));
+    load_linear(a1, s::a_inputs, s::a1, 42);
+    load_linear(a2, s::a1, s::a2, 43);
+    load_linear(b1, s::b_inputs, s::b1, 44);
+    load_linear(head, s::joined, classes, 45);
+    if (frozen_a)
+      for (auto* l : {&a1, &a2}) {
+        (*l)->weight.requires_grad_(false);
+        (*l)->bias.requires_grad_(false);
+      }
+  }
+
+  torch::Tensor forward(const torch::Tensor& a, const torch::Tensor& b) {
+    return head(torch::cat({torch::relu(a2(torch::relu(a1(a)))), torch::relu(b1(b))}, 1));
+  }
+};
+
+std::vector<torch::Tensor> trainable_parameters(torch::nn::Module& m) {
+  std::vector<torch::Tensor> out;
+  for (const torch::Tensor& p : m.parameters())
+    if (p.requires_grad()) out.push_back(p);
+  return out;
+}
+
+void run_graph(benchmark::State& state, const graph_case& gc) {
+  const torch::Tensor y = label_tensor(gc.batch);
+  if (gc.g->model == graph_model::residual) {
+    residual_net net;
+    const torch::Tensor x = input_tensor(gc.batch, residual_products.inputs(), default_input_seed);
+    time_steps(state, gc.training(), trainable_parameters(net), [&] { return net.forward(x); }, y);
+  } else {
+    using s = two_branch_sizes;
+    two_branch_net net(gc.frozen());
+    const torch::Tensor a = input_tensor(gc.batch, s::a_inputs, default_input_seed);
+    const torch::Tensor b = input_tensor(gc.batch, s::b_inputs, second_input_seed);
+    time_steps(state, gc.training(), trainable_parameters(net), [&] { return net.forward(a, b); }, y);
   }
 }
 
@@ -106,6 +198,7 @@ int main(int argc, char** argv) {
   at::set_num_interop_threads(threads());
   const bool openblas = set_openblas_threads_if_loaded(threads());
   register_all(run_case);
+  register_graphs(run_graph);
   benchmark::AddCustomContext("torch_threads", std::to_string(torch::get_num_threads()));
   benchmark::AddCustomContext("openblas_threads_set", openblas ? "yes" : "no (OpenBLAS not loaded)");
   return run(argc, argv, "torch", std::string("libtorch ") + TORCH_VERSION);

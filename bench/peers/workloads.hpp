@@ -11,6 +11,15 @@
 //   inference  forward only (softmax probabilities)
 // Benchmark names are "<workload>/b<batch>/<config>", e.g. "W1/b32/trainable".
 //
+// Two functional (DAG) models join them, registered by the peers that implement them (frost,
+// OpenBLAS, libtorch) through register_graphs():
+//   residual    784 -> dense 512 relu -> 2 × [dense 512 relu, added to its input] -> dense 10
+//               softmax, batch 128 (W2's sizes with one more 512-unit layer); trainable, inference
+//   two_branch  inputs a (784 features) and b (64): branch A = dense 512 relu -> dense 256 relu
+//               on a, branch B = dense 128 relu on b, concatenated (256 + 128), dense 10 softmax,
+//               batch 128; `frozen` freezes branch A, `trainable` trains everything; inference
+// Their names are "residual/b128/trainable", "two_branch/b128/frozen", ...
+//
 // This header is C++17 so that every peer, including libtorch's, can include it.
 
 #pragma once
@@ -112,6 +121,80 @@ struct bench_case {
 };
 
 // ---------------------------------------------------------------------------------------------
+// Functional (DAG) workloads.
+
+enum class graph_model { residual, two_branch };
+
+struct graph_workload {
+  const char* name;
+  graph_model model;
+  std::size_t batch;
+  std::array<config, 3> configs;  // the first config_count entries are used
+  std::size_t config_count;
+};
+
+inline constexpr std::array<graph_workload, 2> graph_workloads{{
+    {"residual", graph_model::residual, 128, {config::trainable, config::inference, config::inference}, 2},
+    {"two_branch", graph_model::two_branch, 128, {config::trainable, config::frozen, config::inference}, 3},
+}};
+
+// The residual model: dense layers l = 0..3 of (in(l) × out(l)); layers 1 and 2 add their input
+// to their output. Its matrix products are those of the 784-512-512-512-10 MLP (the additions
+// are elementwise, and the gradient reaching a block's input is the sum of two terms, one of them
+// a product), so this workload describes its products and its FLOP count.
+inline constexpr workload residual_products{"residual", 4, {784, 512, 512, 512, 10}, 0, {128, 0}, 1};
+inline constexpr std::size_t residual_blocks = 2;
+
+// The two-branch model's sizes.
+struct two_branch_sizes {
+  static constexpr std::size_t a_inputs = 784, b_inputs = 64;
+  static constexpr std::size_t a1 = 512, a2 = 256, b1 = 128;
+  static constexpr std::size_t joined = a2 + b1;  // the head's inputs
+};
+
+// FLOP per sample, counted as for the MLPs: every forward product; dW for each trainable layer;
+// dX of a layer's input only where a trainable layer lies upstream of that input. For the head
+// of two_branch under `frozen`, that is only the 128 columns of its input that come from branch
+// B: dL/d(branch A's output) is needed by nothing.
+constexpr double graph_flop_per_sample(const graph_workload& g, config c) {
+  if (g.model == graph_model::residual) return flop_per_sample(residual_products, c);
+  using s = two_branch_sizes;
+  auto gemm = [](std::size_t k, std::size_t n) { return 2.0 * double(k) * double(n); };
+  const double forward =
+      gemm(s::a_inputs, s::a1) + gemm(s::a1, s::a2) + gemm(s::b_inputs, s::b1) + gemm(s::joined, classes);
+  if (c == config::inference) return forward;
+  const double branch_b = gemm(s::joined, classes)                       // dW head
+                          + gemm(classes, s::b1)                         // dX head, branch B's columns
+                          + gemm(s::b_inputs, s::b1);                    // dW B (b is an input: no dX)
+  if (c == config::frozen) return forward + branch_b;
+  return forward + branch_b + gemm(classes, s::a2)                       // dX head, branch A's columns
+         + gemm(s::a1, s::a2) + gemm(s::a1, s::a2)                       // dW A2, dX A2
+         + gemm(s::a_inputs, s::a1);                                     // dW A1 (a is an input)
+}
+
+static_assert(graph_flop_per_sample(graph_workloads[0], config::inference) ==
+              2.0 * (784 * 512 + 2 * 512 * 512 + 512 * 10));
+static_assert(graph_flop_per_sample(graph_workloads[0], config::trainable) ==
+              2.0 * (3 * (784 * 512 + 2 * 512 * 512 + 512 * 10) - 784 * 512));
+static_assert(graph_flop_per_sample(graph_workloads[1], config::inference) == 1089024);
+static_assert(graph_flop_per_sample(graph_workloads[1], config::frozen) == 1089024 + 2.0 * (3840 + 1280 + 8192));
+static_assert(graph_flop_per_sample(graph_workloads[1], config::trainable) ==
+              3 * 1089024 - 2.0 * (784 * 512 + 64 * 128));
+
+struct graph_case {
+  const graph_workload* g;
+  std::size_t batch;
+  config c;
+
+  std::string name() const {
+    return std::string(g->name) + "/b" + std::to_string(batch) + "/" + config_name(c);
+  }
+  bool training() const { return c != config::inference; }
+  bool frozen() const { return c == config::frozen; }
+  double flop_per_step() const { return graph_flop_per_sample(*g, c) * double(batch); }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Hyperparameters: Keras's Adam defaults, learning rate 0.001. Keras's update is
 //   alpha = lr·sqrt(1 - beta_2^t) / (1 - beta_1^t);  w -= alpha·m / (sqrt(v) + epsilon)
 // (epsilon added after the bias correction, the "epsilon hat" of the Adam paper).
@@ -127,9 +210,14 @@ struct adam_hyper {
 // Deterministic data, the same generator as bench/training_step.cpp: inputs in [-0.5, 0.5),
 // row r labelled (7r + 3) mod 10.
 
+// The generator's seed for every input, and for the second input of two_branch.
+inline constexpr std::uint32_t default_input_seed = 0x9e3779b9u;
+inline constexpr std::uint32_t second_input_seed = 0x85ebca6bu;
+
 template <class T>
-void fill_inputs(T* x, std::size_t rows, std::size_t cols) {  // row-major rows × cols
-  std::uint32_t state = 0x9e3779b9u;
+void fill_inputs(T* x, std::size_t rows, std::size_t cols,  // row-major rows × cols
+                 std::uint32_t seed = default_input_seed) {
+  std::uint32_t state = seed;
   for (std::size_t i = 0; i < rows * cols; ++i) {
     state = state * 1664525u + 1013904223u;  // LCG, upper 24 bits as the fraction
     x[i] = T(float(state >> 8) / float(1u << 24) - 0.5f);
@@ -188,7 +276,8 @@ inline bool set_openblas_threads_if_loaded(int n) {
 
 inline constexpr double default_min_time = 0.2;  // seconds per benchmark, as frost's own
 
-inline void set_counters(benchmark::State& state, const bench_case& bc) {
+template <class Case>
+void set_counters(benchmark::State& state, const Case& bc) {
   state.counters["samples"] = benchmark::Counter(double(bc.batch), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["FLOP"] = benchmark::Counter(bc.flop_per_step(), benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -209,6 +298,22 @@ void register_all(Fn fn) {
         bm->Unit(benchmark::kMicrosecond);
         if (threads() > 1) bm->UseRealTime();
       }
+    }
+  }
+}
+
+// Registers fn(state, graph_case) under every name of graph_workloads, as register_all does.
+template <class Fn>
+void register_graphs(Fn fn) {
+  for (const graph_workload& g : graph_workloads) {
+    for (std::size_t k = 0; k < g.config_count; ++k) {
+      const graph_case gc{&g, g.batch, g.configs[k]};
+      auto* bm = benchmark::RegisterBenchmark(gc.name().c_str(), [fn, gc](benchmark::State& state) {
+        fn(state, gc);
+        if (!state.error_occurred()) set_counters(state, gc);
+      });
+      bm->Unit(benchmark::kMicrosecond);
+      if (threads() > 1) bm->UseRealTime();
     }
   }
 }
