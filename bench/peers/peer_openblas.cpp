@@ -17,6 +17,19 @@
 //               dW_a2 = A1ᵀ·dA2, dA1 = dA2·W_a2ᵀ, dW_a1 = aᵀ·dA1. With branch A frozen there is
 //               no weight gradient and no input gradient in branch A. No dX of the inputs a, b.
 //
+// The convolutional workload (cnn), its convolutions in im2col form, NHWC, per batch of N:
+//   forward     Z1 = P1·W1, (N·26·26 × 9)·(9 × 32); Z2 = P2·W2, (N·11·11 × 288)·(288 × 64);
+//               Z = A·W_head, (N × 1600)·(1600 × 10)
+//   trainable   dW_head = Aᵀ·dZ; dA = dZ·W_headᵀ; dW2 = P2ᵀ·dZ2; dP2 = dZ2·W2ᵀ (the gradient
+//               of conv2's patch matrix, which col2im would fold into conv2's input gradient);
+//               dW1 = P1ᵀ·dZ1. No dX of conv1 (its input is the data)
+//   frozen      the forward products and dW_head only
+//   inference   the forward products
+// The patch matrices P1 (of the input) and P2 (of the pooled conv1 output), the head's input A
+// (the pooled conv2 output) and the gradients dZ2, dZ1 reaching the convolutions' outputs are
+// prepared once, before the timed loop: im2col, col2im, batch norm, relu and pooling are not
+// products, and their cost is left out of the floor like every other elementwise step.
+//
 // Threads: openblas_set_num_threads(FROST_BENCH_THREADS).
 
 #include "workloads.hpp"
@@ -25,6 +38,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 #include <vector>
@@ -160,6 +174,113 @@ void run_two_branch(benchmark::State& state, const graph_case& gc) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The convolutional workload.
+
+// im2col of a valid 3×3 stride-1 convolution, NHWC: x is (n, h, w, c); row (i, oy, ox) of the
+// result holds x[i, oy + ky, ox + kx, ch] in (ky, kx, ch) order, the row order of an HWIO kernel.
+std::vector<float> im2col(const std::vector<float>& x, std::size_t n, std::size_t h, std::size_t w, std::size_t c,
+                          std::size_t k) {
+  const std::size_t oh = h - k + 1, ow = w - k + 1;
+  std::vector<float> p(n * oh * ow * k * k * c);
+  float* out = p.data();
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t oy = 0; oy < oh; ++oy)
+      for (std::size_t ox = 0; ox < ow; ++ox)
+        for (std::size_t ky = 0; ky < k; ++ky)
+          for (std::size_t kx = 0; kx < k; ++kx)
+            for (std::size_t ch = 0; ch < c; ++ch) *out++ = x[((i * h + oy + ky) * w + ox + kx) * c + ch];
+  return p;
+}
+
+// 2×2 stride-2 max pooling, NHWC, of relu(x): (n, h, w, c) -> (n, h/2, w/2, c).
+std::vector<float> relu_max_pool(const std::vector<float>& x, std::size_t n, std::size_t h, std::size_t w,
+                                 std::size_t c) {
+  const std::size_t oh = h / 2, ow = w / 2;
+  std::vector<float> y(n * oh * ow * c);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t oy = 0; oy < oh; ++oy)
+      for (std::size_t ox = 0; ox < ow; ++ox)
+        for (std::size_t ch = 0; ch < c; ++ch) {
+          float m = 0.f;
+          for (std::size_t dy = 0; dy < 2; ++dy)
+            for (std::size_t dx = 0; dx < 2; ++dx)
+              m = std::max(m, x[((i * h + 2 * oy + dy) * w + 2 * ox + dx) * c + ch]);
+          y[((i * oh + oy) * ow + ox) * c + ch] = m;
+        }
+  return y;
+}
+
+void run_cnn(benchmark::State& state, const cnn_case& cc) {
+  using s = cnn_sizes;
+  const std::size_t n = cc.batch;
+  const int rows1 = int(n * s::conv1 * s::conv1), rows2 = int(n * s::conv2 * s::conv2), m = int(n);
+  const int k1 = int(s::patch1), f1 = int(s::filters1), k2 = int(s::patch2), f2 = int(s::filters2);
+  const int flat = int(s::flat), k = int(classes);
+  const bool train_base = cc.c == config::trainable;
+
+  const cnn_weights w;
+  std::vector<float> x(n * s::inputs);
+  fill_inputs(x.data(), n, s::inputs);
+
+  // Before the timed loop: the patch matrices and the head's input, from one forward pass
+  // without batch norm (the values do not matter to the products' speed, only their shapes).
+  const std::vector<float> p1 = im2col(x, n, s::height, s::width, s::channels, s::kernel);
+  std::vector<float> z1(std::size_t(rows1) * s::filters1), z2(std::size_t(rows2) * s::filters2), z(n * classes);
+  gemm(false, false, rows1, f1, k1, p1.data(), k1, w.conv1.data(), f1, z1.data(), f1);
+  const std::vector<float> p2 =
+      im2col(relu_max_pool(z1, n, s::conv1, s::conv1, s::filters1), n, s::pool1, s::pool1, s::filters1, s::kernel);
+  gemm(false, false, rows2, f2, k2, p2.data(), k2, w.conv2.data(), f2, z2.data(), f2);
+  const std::vector<float> a = relu_max_pool(z2, n, s::conv2, s::conv2, s::filters2);  // (n × 1600)
+
+  // The gradients reaching the head and the convolutions' outputs: fixed values, only read.
+  std::vector<float> dz(n * classes), dw_head(w.dense.size());
+  fill_inputs(dz.data(), n, classes);
+  std::vector<float> d_a, dz2, dw2, dp2, dz1, dw1;
+  if (train_base) {
+    d_a.resize(n * s::flat);
+    dz2.resize(z2.size());
+    fill_inputs(dz2.data(), std::size_t(rows2), s::filters2);
+    dw2.resize(w.conv2.size());
+    dp2.resize(p2.size());
+    dz1.resize(z1.size());
+    fill_inputs(dz1.data(), std::size_t(rows1), s::filters1);
+    dw1.resize(w.conv1.size());
+  }
+
+  auto forward = [&] {
+    gemm(false, false, rows1, f1, k1, p1.data(), k1, w.conv1.data(), f1, z1.data(), f1);
+    gemm(false, false, rows2, f2, k2, p2.data(), k2, w.conv2.data(), f2, z2.data(), f2);
+    gemm(false, false, m, k, flat, a.data(), flat, w.dense.data(), k, z.data(), k);
+  };
+
+  if (!cc.training()) {
+    for (auto _ : state) {
+      forward();
+      benchmark::DoNotOptimize(z.data());
+      benchmark::ClobberMemory();
+    }
+    return;
+  }
+
+  for (auto _ : state) {
+    forward();
+    // dW_head (1600 × 10) = Aᵀ (1600 × n) · dZ (n × 10)
+    gemm(true, false, flat, k, m, a.data(), flat, dz.data(), k, dw_head.data(), k);
+    if (train_base) {
+      // dA (n × 1600) = dZ (n × 10) · W_headᵀ (10 × 1600)
+      gemm(false, true, m, flat, k, dz.data(), k, w.dense.data(), k, d_a.data(), flat);
+      // dW2 (288 × 64) = P2ᵀ · dZ2; dP2 (n·121 × 288) = dZ2 · W2ᵀ
+      gemm(true, false, k2, f2, rows2, p2.data(), k2, dz2.data(), f2, dw2.data(), f2);
+      gemm(false, true, rows2, k2, f2, dz2.data(), f2, w.conv2.data(), f2, dp2.data(), k2);
+      // dW1 (9 × 32) = P1ᵀ · dZ1
+      gemm(true, false, k1, f1, rows1, p1.data(), k1, dz1.data(), f1, dw1.data(), f1);
+    }
+    benchmark::DoNotOptimize(dw_head.data());
+    benchmark::ClobberMemory();
+  }
+}
+
 void run_graph(benchmark::State& state, const graph_case& gc) {
   if (gc.g->model == graph_model::residual)
     run_mlp(state, residual_products, gc.batch, gc.training(), 0);
@@ -173,6 +294,7 @@ int main(int argc, char** argv) {
   openblas_set_num_threads(threads());
   register_all(run_case);
   register_graphs(run_graph);
+  register_cnn(run_cnn);
   benchmark::AddCustomContext("openblas_threads", std::to_string(openblas_get_num_threads()));
   return run(argc, argv, "openblas", openblas_get_config());
 }

@@ -18,6 +18,18 @@
 //   two_branch  logits = head(cat({relu(a2(relu(a1(a)))), relu(b1(b))}, 1)); under `frozen`,
 //               a1's and a2's parameters are requires_grad_(false) and left out of the optimizer,
 //               so autograd computes no gradient in branch A, not even dL/d(branch A's output)
+// The convolutional workload (cnn) is a torch::nn::Module of torch::nn::Conv2d (valid padding,
+// bias), torch::nn::BatchNorm2d (eps 1e-3, momentum 0.01: PyTorch weighs the batch statistics by
+// its momentum, Keras weighs the moving ones by its 0.99), torch::nn::MaxPool2d and a Linear head,
+// in torch's native NCHW layout: the NHWC data is permuted once, outside the timed loop, and the
+// peers' kernels (HWIO) and head rows ((h, w, c) order) are permuted into torch's layouts.
+//   trainable   module in train() mode: batch norm with the batch's statistics, moving ones updated
+//   frozen      the base's parameters (both convolutions, both batch norms) requires_grad_(false)
+//               and left out of the optimizer; both batch norms in eval() (moving statistics);
+//               the base runs under torch::NoGradGuard and its output is detach()ed, so autograd
+//               records nothing below the head, whose weight gradient is the only product of the
+//               backward
+//   inference   module in eval(), forward and softmax under torch::NoGradGuard
 // A training iteration is zero_grad(), forward, loss, backward(), step() and reading the loss
 // (item()), which is what a training loop does with it.
 //
@@ -33,6 +45,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -191,6 +204,106 @@ void run_graph(benchmark::State& state, const graph_case& gc) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// The convolutional workload.
+
+struct cnn_net : torch::nn::Module {
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::MaxPool2d pool1{nullptr}, pool2{nullptr};
+  torch::nn::Linear head{nullptr};
+
+  cnn_net() {
+    using s = cnn_sizes;
+    auto conv = [](std::size_t in, std::size_t out) {
+      return torch::nn::Conv2d(torch::nn::Conv2dOptions(std::int64_t(in), std::int64_t(out), std::int64_t(s::kernel))
+                                   .stride(1)
+                                   .padding(0)
+                                   .bias(true));
+    };
+    auto bn = [](std::size_t channels) {
+      return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(std::int64_t(channels))
+                                        .eps(s::bn_epsilon)
+                                        .momentum(1.0 - double(s::bn_momentum)));
+    };
+    auto pool = [] { return torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(std::int64_t(s::pool))); };
+    conv1 = register_module("conv1", conv(s::channels, s::filters1));
+    bn1 = register_module("bn1", bn(s::filters1));
+    pool1 = register_module("pool1", pool());
+    conv2 = register_module("conv2", conv(s::filters1, s::filters2));
+    bn2 = register_module("bn2", bn(s::filters2));
+    pool2 = register_module("pool2", pool());
+    head = register_module("head", torch::nn::Linear(std::int64_t(s::flat), std::int64_t(classes)));
+
+    // The peers' weights: kernels (kh, kw, cin, filters) -> torch's (filters, cin, kh, kw); the
+    // head's (1600 × 10) rows in (h, w, c) order -> torch's (10 × 1600) over (c, h, w).
+    torch::NoGradGuard no_grad;
+    cnn_weights w;
+    const auto kk = std::int64_t(s::kernel);
+    conv1->weight.copy_(torch::from_blob(w.conv1.data(), {kk, kk, std::int64_t(s::channels), std::int64_t(s::filters1)})
+                            .permute({3, 2, 0, 1}));
+    conv2->weight.copy_(torch::from_blob(w.conv2.data(), {kk, kk, std::int64_t(s::filters1), std::int64_t(s::filters2)})
+                            .permute({3, 2, 0, 1}));
+    const auto side = std::int64_t(s::pool2);
+    head->weight.copy_(torch::from_blob(w.dense.data(), {side, side, std::int64_t(s::filters2), std::int64_t(classes)})
+                           .permute({3, 2, 0, 1})
+                           .reshape({std::int64_t(classes), std::int64_t(s::flat)}));
+    conv1->bias.zero_();
+    conv2->bias.zero_();
+    head->bias.zero_();
+  }
+
+  // The convolutional base: (N, 1, 28, 28) -> (N, 1600).
+  torch::Tensor base(const torch::Tensor& x) {
+    torch::Tensor h = pool1(torch::relu(bn1(conv1(x))));
+    h = pool2(torch::relu(bn2(conv2(h))));
+    return h.flatten(1);
+  }
+
+  torch::Tensor forward(const torch::Tensor& x) { return head(base(x)); }
+
+  // Freezes the base: no gradients for its parameters, batch norm on the moving statistics.
+  void freeze_base() {
+    for (torch::nn::Module* m : std::initializer_list<torch::nn::Module*>{conv1.get(), bn1.get(), conv2.get(), bn2.get()})
+      for (torch::Tensor& p : m->parameters()) p.requires_grad_(false);
+    bn1->eval();
+    bn2->eval();
+  }
+};
+
+// The cnn input, NHWC as generated, permuted once into torch's NCHW.
+torch::Tensor cnn_input(std::size_t batch) {
+  using s = cnn_sizes;
+  return input_tensor(batch, s::inputs, default_input_seed)
+      .reshape({std::int64_t(batch), std::int64_t(s::height), std::int64_t(s::width), std::int64_t(s::channels)})
+      .permute({0, 3, 1, 2})
+      .contiguous();
+}
+
+void run_cnn(benchmark::State& state, const cnn_case& cc) {
+  cnn_net net;
+  const torch::Tensor x = cnn_input(cc.batch);
+  const torch::Tensor y = label_tensor(cc.batch);
+  if (cc.c == config::inference) {
+    net.eval();
+    time_steps(state, false, {}, [&] { return net.forward(x); }, y);
+  } else if (cc.c == config::frozen) {
+    net.train();
+    net.freeze_base();
+    time_steps(state, true, trainable_parameters(net), [&] {
+      torch::Tensor features;
+      {
+        torch::NoGradGuard no_grad;
+        features = net.base(x);
+      }
+      return net.head(features.detach());
+    }, y);
+  } else {
+    net.train();
+    time_steps(state, true, trainable_parameters(net), [&] { return net.forward(x); }, y);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -199,6 +312,7 @@ int main(int argc, char** argv) {
   const bool openblas = set_openblas_threads_if_loaded(threads());
   register_all(run_case);
   register_graphs(run_graph);
+  register_cnn(run_cnn);
   benchmark::AddCustomContext("torch_threads", std::to_string(torch::get_num_threads()));
   benchmark::AddCustomContext("openblas_threads_set", openblas ? "yes" : "no (OpenBLAS not loaded)");
   return run(argc, argv, "torch", std::string("libtorch ") + TORCH_VERSION);

@@ -20,6 +20,13 @@
 //               batch 128; `frozen` freezes branch A, `trainable` trains everything; inference
 // Their names are "residual/b128/trainable", "two_branch/b128/frozen", ...
 //
+// One convolutional workload, registered through register_cnn() by the peers that implement it:
+//   cnn         batch 64, NHWC input 28×28×1: conv 32 3×3 (stride 1, valid, bias) -> batch norm
+//               -> relu -> max pool 2×2 -> conv 64 3×3 -> batch norm -> relu -> max pool 2×2 ->
+//               flatten (5·5·64 = 1600) -> dense 10 softmax; `frozen` freezes the convolutional
+//               base (both convolutions and both batch norms, which then run in inference mode)
+// Its names are "cnn/b64/trainable", "cnn/b64/frozen", "cnn/b64/inference".
+//
 // This header is C++17 so that every peer, including libtorch's, can include it.
 
 #pragma once
@@ -195,6 +202,73 @@ struct graph_case {
 };
 
 // ---------------------------------------------------------------------------------------------
+// The convolutional workload.
+//
+// Layout NHWC (channels last), as Keras: a sample is 28·28·1 values in (h, w, c) order, and the
+// flatten before the head takes the 5×5×64 tensor in (h, w, c) order, so that the head's weight
+// row r = (h·5 + w)·64 + c. A convolution kernel is (kh, kw, cin, filters) row-major (HWIO,
+// Keras's layout). A peer with another layout (NCHW: libtorch, dlib) permutes these values.
+// Batch normalization as Keras's BatchNormalization(momentum 0.99, epsilon 1e-3), per channel:
+// gamma 1, beta 0, moving mean 0, moving variance 1 at the start; in training mode it normalizes
+// with the batch's statistics and updates the moving ones (moving = 0.99·moving + 0.01·batch), in
+// inference mode it uses the moving statistics. The input is fill_inputs(x, 64, 784) with the
+// default seed (sample r's values in (h, w, c) order), the labels those of the MLPs.
+
+struct cnn_sizes {
+  static constexpr std::size_t batch = 64;
+  static constexpr std::size_t height = 28, width = 28, channels = 1;
+  static constexpr std::size_t inputs = height * width * channels;  // values per sample (784)
+  static constexpr std::size_t kernel = 3, pool = 2;                // 3×3 valid convolutions, 2×2 pools
+  static constexpr std::size_t filters1 = 32, filters2 = 64;
+  static constexpr std::size_t conv1 = height - kernel + 1;          // 26: conv1's output is 26×26×32
+  static constexpr std::size_t pool1 = conv1 / pool;                 // 13
+  static constexpr std::size_t conv2 = pool1 - kernel + 1;           // 11
+  static constexpr std::size_t pool2 = conv2 / pool;                 // 5 (the last row and column are dropped)
+  static constexpr std::size_t flat = pool2 * pool2 * filters2;      // 1600: the head's inputs
+  static constexpr std::size_t patch1 = kernel * kernel * channels;  // 9: conv1's K in im2col form
+  static constexpr std::size_t patch2 = kernel * kernel * filters1;  // 288: conv2's K
+  static constexpr float bn_momentum = 0.99f;                        // Keras's; PyTorch's is 1 - 0.99
+  static constexpr float bn_epsilon = 1e-3f;
+};
+static_assert(cnn_sizes::conv1 == 26 && cnn_sizes::pool1 == 13 && cnn_sizes::conv2 == 11 &&
+              cnn_sizes::pool2 == 5 && cnn_sizes::flat == 1600);
+
+// Weight seeds, as for the dense workloads, 42 + the layer's index among the layers with weights:
+// conv1's kernel, conv2's kernel, the head's (1600 × 10) weights. Every bias starts at zero.
+inline constexpr std::uint32_t cnn_seed_conv1 = 42, cnn_seed_conv2 = 43, cnn_seed_dense = 44;
+
+// FLOP per sample, counted as for the MLPs over the products of the convolutions in im2col form
+// (per sample, conv1 is (26·26 × 9)·(9 × 32), conv2 (11·11 × 288)·(288 × 64)) and of the head
+// ((1 × 1600)·(1600 × 10)): every forward product; under `trainable`, the weight gradient of all
+// three and the input gradient of conv2 and of the head (conv1's input is the data); under
+// `frozen`, the head's weight gradient only. Batch norm, relu, pooling, softmax, loss, Adam and
+// the im2col rearrangements are not counted.
+constexpr double cnn_flop_per_sample(config c) {
+  using s = cnn_sizes;
+  const double conv1 = 2.0 * double(s::conv1 * s::conv1) * double(s::patch1) * double(s::filters1);
+  const double conv2 = 2.0 * double(s::conv2 * s::conv2) * double(s::patch2) * double(s::filters2);
+  const double head = 2.0 * double(s::flat) * double(classes);
+  const double forward = conv1 + conv2 + head;
+  if (c == config::inference) return forward;
+  if (c == config::frozen) return forward + head;             // dW of the head
+  return forward + (conv1 + conv2 + head) + (conv2 + head);  // dW of all three, dX of conv2 and head
+}
+
+static_assert(cnn_flop_per_sample(config::inference) == 389376 + 4460544 + 32000);
+static_assert(cnn_flop_per_sample(config::frozen) == 4913920);
+static_assert(cnn_flop_per_sample(config::trainable) == 14256384);
+
+struct cnn_case {
+  std::size_t batch;
+  config c;
+
+  std::string name() const { return "cnn/b" + std::to_string(batch) + "/" + config_name(c); }
+  bool training() const { return c != config::inference; }
+  bool frozen() const { return c == config::frozen; }  // the convolutional base is frozen
+  double flop_per_step() const { return cnn_flop_per_sample(c) * double(batch); }
+};
+
+// ---------------------------------------------------------------------------------------------
 // Hyperparameters: Keras's Adam defaults, learning rate 0.001. Keras's update is
 //   alpha = lr·sqrt(1 - beta_2^t) / (1 - beta_1^t);  w -= alpha·m / (sqrt(v) + epsilon)
 // (epsilon added after the bias correction, the "epsilon hat" of the Adam paper).
@@ -242,6 +316,37 @@ void glorot_uniform(T* w, std::size_t fan_in, std::size_t fan_out, std::uint32_t
     w[i] = T((float(state >> 8) / float(1u << 24) * 2.f - 1.f) * limit);
   }
 }
+
+// Glorot-uniform convolution kernel (Keras's default), (kh, kw, cin, filters) row-major (HWIO):
+// kh·kw·cin·filters values with fan_in = kh·kw·cin and fan_out = kh·kw·filters, drawn by the same
+// generator as glorot_uniform.
+template <class T>
+void glorot_uniform_conv(T* k, std::size_t kh, std::size_t kw, std::size_t cin, std::size_t filters,
+                         std::uint32_t seed) {
+  const std::size_t fan_in = kh * kw * cin, fan_out = kh * kw * filters;
+  const float limit = float(std::sqrt(6.0 / double(fan_in + fan_out)));
+  std::uint32_t state = seed * 2654435761u + 12345u;
+  for (std::size_t i = 0; i < kh * kw * cin * filters; ++i) {
+    state = state * 1664525u + 1013904223u;
+    k[i] = T((float(state >> 8) / float(1u << 24) * 2.f - 1.f) * limit);
+  }
+}
+
+// The cnn workload's initial weights, in the layouts above: conv1's kernel (3, 3, 1, 32), conv2's
+// (3, 3, 32, 64), the head's (1600 × 10) with rows in (h, w, c) order. Biases are zero.
+struct cnn_weights {
+  std::vector<float> conv1, conv2, dense;
+
+  cnn_weights() {
+    using s = cnn_sizes;
+    conv1.resize(s::patch1 * s::filters1);
+    conv2.resize(s::patch2 * s::filters2);
+    dense.resize(s::flat * classes);
+    glorot_uniform_conv(conv1.data(), s::kernel, s::kernel, s::channels, s::filters1, cnn_seed_conv1);
+    glorot_uniform_conv(conv2.data(), s::kernel, s::kernel, s::filters1, s::filters2, cnn_seed_conv2);
+    glorot_uniform(dense.data(), s::flat, classes, cnn_seed_dense);
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // Threads: FROST_BENCH_THREADS (default 1).
@@ -315,6 +420,21 @@ void register_graphs(Fn fn) {
       bm->Unit(benchmark::kMicrosecond);
       if (threads() > 1) bm->UseRealTime();
     }
+  }
+}
+
+// Registers fn(state, cnn_case) under "cnn/b64/<config>" for the three configs, as register_all
+// does.
+template <class Fn>
+void register_cnn(Fn fn) {
+  for (config c : configs) {
+    const cnn_case cc{cnn_sizes::batch, c};
+    auto* bm = benchmark::RegisterBenchmark(cc.name().c_str(), [fn, cc](benchmark::State& state) {
+      fn(state, cc);
+      if (!state.error_occurred()) set_counters(state, cc);
+    });
+    bm->Unit(benchmark::kMicrosecond);
+    if (threads() > 1) bm->UseRealTime();
   }
 }
 
