@@ -36,8 +36,8 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
       }(std::make_index_sequence<sizeof...(In)>{});
       // The loss fused with the output's activation wrote dL/dz: f' is already applied.
       constexpr bool activation_pending = !(is_output && LP.fused);
-      // Multiply-adds of a product over this layer's weights: 2·rows·params, roughly.
-      const double product_flops = 2.0 * double(rows) * double(f.params);
+      // Floating-point operations of one product over this layer's weights (its forward).
+      const double product_flops = double(rows) * f.flops;
 
       auto args = [&](index_range r) {
         backward_args<T> a;
@@ -47,6 +47,8 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
         a.kept = kept != nullptr ? kept + r.begin * f.extra_kept : nullptr;
         a.g = g + r.begin * Out::size;
         a.rows = r.size();
+        a.state = m.template state_block<I>();
+        if constexpr (f.scratch != 0) a.scratch = b.ws + p.backward_scratch_offset[I] * b.cap + r.begin * f.scratch;
         return a;
       };
       if constexpr (p.needs_param_grad[I]) {
@@ -54,7 +56,7 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
         if constexpr (activation_pending && !fuse)
           L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));
         // dW (and db, and f' when fused) split by units: each share touches only its columns.
-        run_parts(pool, f.splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
+        run_parts(pool, f.param_grad_splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
           backward_args<T> a = args({0, rows});
           a.dparams = grads + p.trainable_offset[I];
           a.with_activation = fuse;

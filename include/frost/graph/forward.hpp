@@ -6,6 +6,7 @@
 /// caller's buffer.
 
 #include <frost/core/part.hpp>
+#include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/detail/schedule.hpp>
 #include <frost/graph/frozen.hpp>
@@ -50,6 +51,22 @@ T* forward_row(const pass_buffers<T>& b, index_range r) noexcept {
   else return b.ws + base * b.cap + r.begin * region + (offset - base) * r.size();
 }
 
+/// Row `r.begin` of node I's scratch in a forward pass (laid out as a transient output is).
+template <bool Training, bool ShareLocal, class Model, std::size_t I, class T>
+T* scratch_row(const pass_buffers<T>& b, index_range r) noexcept {
+  constexpr auto& p = Model::plan;
+  constexpr std::size_t size = p.facts[I].scratch;
+  if constexpr (size == 0) {
+    return nullptr;
+  } else {
+    constexpr std::size_t base = Training ? p.kept_per_sample : 0;
+    constexpr std::size_t region = Training ? p.workspace_per_sample - p.kept_per_sample : p.inference_per_sample;
+    constexpr std::size_t offset = Training ? p.scratch_offset[I] : p.inference_scratch_offset[I];
+    if constexpr (!ShareLocal) return b.ws + offset * b.cap + r.begin * size;
+    else return b.ws + base * b.cap + r.begin * region + (offset - base) * r.size();
+  }
+}
+
 /// Node I forward over rows r (and, for layers that split units, `units` of its outputs).
 template <bool Training, bool ShareLocal, class Model, std::size_t I, class T>
 void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part units = part::whole()) noexcept {
@@ -71,6 +88,15 @@ void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part 
       if constexpr (Training && p.extra_offset[I] != p.npos)
         a.kept = b.ws + p.extra_offset[I] * b.cap + r.begin * f.extra_kept;
       a.share = units;
+      if constexpr (p.state_offset[I] != p.npos) {
+        // Inference only reads the state; a training pass gets the arena it may update.
+        if constexpr (Training) a.state = b.state + p.state_offset[I];
+        else a.state = const_cast<T*>(m.template state_block<I>());
+      }
+      a.scratch = scratch_row<Training, ShareLocal, Model, I>(b, r);
+      a.training = Training;
+      a.noise = mix_keys(b.noise, I);
+      a.first_row = r.begin;
       L::template forward<In...>(a);
     }(static_cast<typename Model::template node_input_shapes<I>*>(nullptr));
   }
@@ -80,7 +106,7 @@ void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part 
 template <bool Training, class Model, std::size_t I, class T>
 void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_pool* pool) noexcept {
   constexpr node_facts f = Model::plan.facts[I];
-  const double flops = 2.0 * double(rows) * double(f.params);
+  const double flops = double(rows) * f.flops;
   if constexpr (f.splits_units) {
     run_parts(pool, worth_splitting(flops, pool), [&](part units) noexcept {
       forward_node<Training, false, Model, I>(m, b, index_range{0, rows}, units);
@@ -95,12 +121,15 @@ void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t ro
 
 /// Runs the model forward over `rows` samples. With a pool, the batch is split by rows across
 /// its threads when every layer's rows are independent (no thread waits for another until the
-/// end), or, for models with big weight matrices, node by node, each by units.
+/// end), or, for models with big weight matrices or layers that need the whole batch, node by
+/// node, each by units or rows where it can.
 template <bool Training, class Model, class T>
 void forward(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_pool* pool = nullptr) noexcept {
   constexpr auto& p = Model::plan;
   constexpr std::size_t n = Model::node_count;
-  if constexpr (p.split_forward_by_units) {
+  // Models whose samples are not independent (batch statistics) go node by node too: each node
+  // splits where it can, and a node that needs the whole batch sees it whole.
+  if constexpr (p.split_forward_by_units || !p.rows_independent) {
     if (pool != nullptr && pool->size() > 1) {
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (forward_node_split<Training, Model, I>(m, b, rows, pool), ...);

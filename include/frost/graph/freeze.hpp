@@ -86,6 +86,9 @@ To move_parameters(const From& from) {
           : void()),
      ...);
   }(std::make_index_sequence<To::node_count>{});
+  // Freezing moves no state between arenas: the state layout is the same in both types.
+  static_assert(To::state_count == From::state_count);
+  if constexpr (To::state_count > 0) std::copy_n(from.state().data(), To::state_count, to.state().data());
   return to;
 }
 

@@ -34,9 +34,10 @@ template <class L>
 struct spec_of {
   using type = L;
 };
+// A frozen layer runs its frozen form (batch normalization: the inference-mode affine).
 template <class L>
 struct spec_of<frozen<L>> {
-  using type = typename spec_of<L>::type;
+  using type = typename layer_traits<typename spec_of<L>::type>::frozen_form;
 };
 template <fixed_string Name, class L>
 struct spec_of<named<Name, L>> {
@@ -57,7 +58,8 @@ struct unfrozen<named<Name, L>> {
 };
 }  // namespace detail
 
-/// The layer spec under any `frozen<>` and `named<>`: what runs.
+/// The layer spec under any `frozen<>` and `named<>`: what runs (for a frozen layer, its
+/// `frozen_form`).
 template <class L>
 using spec_t = typename detail::spec_of<L>::type;
 

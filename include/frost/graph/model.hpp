@@ -105,6 +105,10 @@ template <class T, std::size_t... D>
 struct matrix_shape<matrix<T, D...>> {
   using type = shape<D...>;
 };
+template <class T, std::size_t... D>
+struct matrix_shape<matrix_view<T, D...>> {
+  using type = shape<D...>;
+};
 
 /// The rows every input matrix has; throws `shape_error` when they differ.
 template <class X0, class... X>
@@ -137,8 +141,13 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
     f.backward_reads_input = tr::backward_reads_input;
     f.rows_independent = tr::rows_independent;
     f.splits_units = tr::splits_units;
+    f.param_grad_splits_units = tr::param_grad_splits_units;
     f.fuses_activation = tr::fuses_activation;
     f.extra_kept = tr::template extra_kept<In...>;
+    f.extra_kept_for_params = tr::extra_kept_for_params;
+    f.scratch = tr::template scratch<In...>;
+    f.state = tr::template state_count<In...>;
+    f.flops = tr::template flops<In...>;
   }
   return f;
 }
@@ -236,16 +245,21 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
       make_plan<node_count, edge_count_>(facts_(), edges_(), simd::native<T>::width, sizeof(T));
   static constexpr std::size_t trainable_param_count = plan.trainable_count;
   static constexpr std::size_t frozen_param_count = plan.frozen_count;
+  /// Non-trainable state (batch normalization's moving statistics), in its own arena.
+  static constexpr std::size_t state_count = plan.state_count;
+  /// Every parameter, trainable or frozen (state not included; Keras's count_params() is
+  /// `param_count + state_count`).
   static constexpr std::size_t param_count = trainable_param_count + frozen_param_count;
 
   struct uninitialized_tag {};
   /// Allocates zeroed arenas without initializing (used by freeze/unfreeze and loaders).
-  explicit model_core(uninitialized_tag) : trainable_(trainable_param_count), frozen_(frozen_param_count) {}
+  explicit model_core(uninitialized_tag)
+      : trainable_(trainable_param_count), frozen_(frozen_param_count), state_(state_count) {}
 
   /// False once the model was moved from (e.g. by `freeze`/`unfreeze`): its arenas are gone.
   bool holds_weights() const noexcept {
     return (trainable_param_count == 0 || trainable_.data() != nullptr) &&
-           (frozen_param_count == 0 || frozen_.data() != nullptr);
+           (frozen_param_count == 0 || frozen_.data() != nullptr) && (state_count == 0 || state_.data() != nullptr);
   }
 
   /// Start of node I's parameter block, in the trainable or the frozen arena (null: none).
@@ -258,6 +272,16 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
   template <std::size_t I>
   const T* parameter_block() const noexcept {
     return const_cast<model_core*>(this)->template parameter_block<I>();
+  }
+  /// Start of node I's state block (null: none).
+  template <std::size_t I>
+  T* state_block() noexcept {
+    if constexpr (plan.state_offset[I] != plan.npos) return state_.data() + plan.state_offset[I];
+    else return nullptr;
+  }
+  template <std::size_t I>
+  const T* state_block() const noexcept {
+    return const_cast<model_core*>(this)->template state_block<I>();
   }
 
   /// The trainable arena: every trainable parameter, node after node. Throws `state_error` on
@@ -279,17 +303,26 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
     ensure_weights("frost::model::frozen_parameters");
     return std::span<const T, frozen_param_count>(frozen_.data(), frozen_param_count);
   }
+  /// The state arena: every layer's non-trainable state (moving statistics), node after node.
+  std::span<T, state_count> state() {
+    ensure_weights("frost::model::state");
+    return std::span<T, state_count>(state_.data(), state_count);
+  }
+  std::span<const T, state_count> state() const {
+    ensure_weights("frost::model::state");
+    return std::span<const T, state_count>(state_.data(), state_count);
+  }
 
   /// Views of node I's parameters (dense: `kernel()`, `bias()`), or `no_parameters`.
   template <std::size_t I>
   auto node_parameters(const char* where) {
     ensure_weights(where);
-    return node_view<I>(parameter_block<I>());
+    return node_view<I>(parameter_block<I>(), state_block<I>());
   }
   template <std::size_t I>
   auto node_parameters(const char* where) const {
     ensure_weights(where);
-    return node_view<I>(parameter_block<I>());
+    return node_view<I>(parameter_block<I>(), state_block<I>());
   }
 
   /// Throws `state_error` naming `where` when the model was moved from.
@@ -307,31 +340,45 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
   }
 
  public:
-  /// A view of node I's parameter layout over `block` (a parameter or gradient block).
+  /// A view of node I's parameters over its parameter block and its state block (layers with
+  /// state: batch normalization's moving statistics).
   template <std::size_t I, class P>
-  static auto node_view(P* block) noexcept {
-    if constexpr (plan.facts[I].params == 0) {
+  static auto node_view(P* block, P* state) noexcept {
+    if constexpr (plan.facts[I].params == 0 && plan.facts[I].state == 0) {
       return no_parameters{};
     } else {
       return [&]<class... In>(detail::shape_list<In...>*) {
-        return typename detail::params_type<node_spec<I>, P, In...>::type(block);
+        using view = typename detail::params_type<node_spec<I>, P, In...>::type;
+        if constexpr (plan.facts[I].state != 0) return view(block, state);
+        else return view(block);
       }(static_cast<node_input_shapes<I>*>(nullptr));
     }
+  }
+  /// A view of node I's gradient layout over `block` (a gradient block).
+  template <std::size_t I, class P>
+  static auto node_gradient_view(P* block) noexcept {
+    return [&]<class... In>(detail::shape_list<In...>*) {
+      return typename detail::gradient_params_type<node_spec<I>, P, In...>::type(block);
+    }(static_cast<node_input_shapes<I>*>(nullptr));
   }
 
  private:
   template <std::size_t I>
   void init_node_(std::uint64_t seed) {
-    if constexpr (plan.facts[I].params > 0) {
+    if constexpr (plan.facts[I].params > 0 || plan.facts[I].state > 0) {
       random_stream rng(seed * 0x100000001b3ULL + (I - Base));
       [&]<class... In>(detail::shape_list<In...>*) {
-        node_spec<I>::template initialize<In...>(parameter_block<I>(), rng);
+        if constexpr (plan.facts[I].state > 0)
+          node_spec<I>::template initialize<In...>(parameter_block<I>(), state_block<I>(), rng);
+        else
+          node_spec<I>::template initialize<In...>(parameter_block<I>(), rng);
       }(static_cast<node_input_shapes<I>*>(nullptr));
     }
   }
 
   aligned_buffer<T> trainable_;
   aligned_buffer<T> frozen_;
+  aligned_buffer<T> state_;
 };
 
 }  // namespace frost

@@ -28,12 +28,17 @@ struct node_facts {
   std::size_t out_size = 0;            ///< scalars per sample out
   std::size_t params = 0;              ///< parameter count
   std::size_t extra_kept = 0;          ///< scalars per sample it keeps for its own backward
+  bool extra_kept_for_params = false;  ///< ... for its weight gradient only (none when frozen)
+  std::size_t scratch = 0;             ///< scalars per sample of working space in one call
+  std::size_t state = 0;               ///< non-trainable state (moving statistics)
+  double flops = 0;                    ///< floating-point operations per sample of its forward
   bool frozen = false;                 ///< trainable = False
   bool param_grad_reads_input = false; ///< its weight gradient reads its input (dense: dW = xᵀ·dz)
   bool backward_reads_output = false;  ///< its activation derivative reads its output
   bool backward_reads_input = false;   ///< its activation derivative reads its input (activation<f>)
   bool rows_independent = false;       ///< a sample's output depends on that sample alone
   bool splits_units = false;           ///< forward and weight gradient split by units
+  bool param_grad_splits_units = false;  ///< weight gradient split by units
   bool fuses_activation = false;       ///< its weight gradient can apply f' as it loads dL/dy
 };
 
@@ -72,12 +77,19 @@ struct graph_plan {
   std::array<std::size_t, N> trainable_offset{};
   /// Offset of its parameter block in the frozen arena (npos if trainable or none).
   std::array<std::size_t, N> frozen_offset{};
+  /// Offset of its state block in the state arena (npos: none).
+  std::array<std::size_t, N> state_offset{};
   /// Training workspace offset (per sample) of its output (npos: a model input).
   std::array<std::size_t, N> output_offset{};
   /// Training workspace offset of its private kept buffer (npos: none).
   std::array<std::size_t, N> extra_offset{};
   /// Training workspace offset of dL/d(its output) (npos: it receives no gradient).
   std::array<std::size_t, N> gradient_offset{};
+  /// Training workspace offsets of its scratch in forward and in backward (npos: none).
+  std::array<std::size_t, N> scratch_offset{};
+  std::array<std::size_t, N> backward_scratch_offset{};
+  /// Inference workspace offset of its scratch (npos: none).
+  std::array<std::size_t, N> inference_scratch_offset{};
   /// Inference workspace offset of its output (npos: a model input, or the output, which goes
   /// to the caller's buffer).
   std::array<std::size_t, N> inference_offset{};
@@ -86,6 +98,7 @@ struct graph_plan {
 
   std::size_t trainable_count = 0;
   std::size_t frozen_count = 0;
+  std::size_t state_count = 0;
   std::size_t kept_per_sample = 0;       ///< scalars alive from forward to backward, per sample
   std::size_t workspace_per_sample = 0;  ///< training workspace, per sample
   std::size_t inference_per_sample = 0;  ///< inference workspace, per sample
@@ -215,12 +228,16 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
 
   p.output_pointwise = facts[N - 1].arity == 1 && facts[N - 1].params == 0;
 
-  // Parameter arenas, in node order.
+  // Parameter and state arenas, in node order.
   for (std::size_t i = 0; i < N; ++i) {
     const node_facts& f = facts[i];
-    p.trainable_offset[i] = p.frozen_offset[i] = npos;
+    p.trainable_offset[i] = p.frozen_offset[i] = p.state_offset[i] = npos;
     p.input_position[i] = npos;
     if (f.arity == 0) p.input_position[i] = p.inputs++;
+    if (f.state != 0) {
+      p.state_offset[i] = p.state_count;
+      p.state_count += f.state;
+    }
     if (f.params == 0) continue;
     if (f.frozen) {
       p.frozen_offset[i] = p.frozen_count;
@@ -277,7 +294,8 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
       p.output_offset[i] = a;
       a += facts[i].out_size;
     }
-    if (p.backward_active[i] && facts[i].extra_kept > 0) {
+    const bool keeps_extra = facts[i].extra_kept_for_params ? p.needs_param_grad[i] : p.backward_active[i];
+    if (keeps_extra && facts[i].extra_kept > 0) {
       p.extra_offset[i] = a;
       a += facts[i].extra_kept;
     }
@@ -286,23 +304,40 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
 
   // Region B: forward transients and gradients, first-fit by lifetime.
   {
-    std::array<detail::lifetime, 2 * N> life{};
-    std::array<std::size_t, 2 * N> owner{}, offset{};
+    // Owners: node i's output (i), its gradient (N + i), its forward scratch (2N + i), its
+    // backward scratch (3N + i).
+    std::array<detail::lifetime, 4 * N> life{};
+    std::array<std::size_t, 4 * N> owner{}, offset{};
     std::size_t count = 0;
     for (std::size_t i = 0; i < N; ++i) {
-      if (facts[i].arity == 0 || p.keeps_output[i]) continue;
+      p.scratch_offset[i] = p.backward_scratch_offset[i] = p.inference_scratch_offset[i] = npos;
+      if (facts[i].arity == 0) continue;
+      if (facts[i].scratch != 0) {
+        life[count] = {i, i, facts[i].scratch};
+        owner[count++] = 2 * N + i;
+      }
+      if (p.keeps_output[i]) continue;
       life[count] = {i, last_forward_read[i], facts[i].out_size};
       owner[count++] = i;
     }
     for (std::size_t i = N; i-- > 0;) {
+      if (p.backward_active[i] && facts[i].scratch != 0) {
+        life[count] = {backward_time(i), backward_time(i), facts[i].scratch};
+        owner[count++] = 3 * N + i;
+      }
       if (!receives[i]) continue;
       life[count] = {first_write[i], backward_time(i), facts[i].out_size};
       owner[count++] = N + i;
     }
     const std::size_t b = detail::place_first_fit(life, count, offset);
     for (std::size_t k = 0; k < count; ++k) {
-      if (owner[k] < N) p.output_offset[owner[k]] = a + offset[k];
-      else p.gradient_offset[owner[k] - N] = a + offset[k];
+      const std::size_t node = owner[k] % N;
+      switch (owner[k] / N) {
+        case 0: p.output_offset[node] = a + offset[k]; break;
+        case 1: p.gradient_offset[node] = a + offset[k]; break;
+        case 2: p.scratch_offset[node] = a + offset[k]; break;
+        default: p.backward_scratch_offset[node] = a + offset[k]; break;
+      }
     }
     p.workspace_per_sample = a + b;
   }
@@ -310,26 +345,33 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
   // Inference: outputs only, each alive until its last forward reader; the model output goes to
   // the caller's buffer.
   {
-    std::array<detail::lifetime, N> life{};
-    std::array<std::size_t, N> owner{}, offset{};
+    std::array<detail::lifetime, 2 * N> life{};
+    std::array<std::size_t, 2 * N> owner{}, offset{};
     std::size_t count = 0;
-    for (std::size_t i = 0; i + 1 < N; ++i) {
+    for (std::size_t i = 0; i < N; ++i) {
       if (facts[i].arity == 0) continue;
+      if (facts[i].scratch != 0) {
+        life[count] = {i, i, facts[i].scratch};
+        owner[count++] = N + i;
+      }
+      if (i + 1 == N) continue;
       life[count] = {i, last_forward_read[i], facts[i].out_size};
       owner[count++] = i;
     }
     p.inference_per_sample = detail::place_first_fit(life, count, offset);
-    for (std::size_t k = 0; k < count; ++k) p.inference_offset[owner[k]] = offset[k];
+    for (std::size_t k = 0; k < count; ++k) {
+      if (owner[k] < N) p.inference_offset[owner[k]] = offset[k];
+      else p.inference_scratch_offset[owner[k] - N] = offset[k];
+    }
   }
 
   // The thread split policy's facts.
   p.row_grain = 8;
   for (std::size_t i = 0; i < N; ++i) {
     const node_facts& f = facts[i];
-    const double params = static_cast<double>(f.params);
-    p.forward_flops_per_row += 2.0 * params;
+    p.forward_flops_per_row += f.flops;
     p.step_flops_per_row +=
-        2.0 * params * (1.0 + double(p.needs_param_grad[i]) + double(p.needs_input_grad[i] && f.params > 0));
+        f.flops * (1.0 + double(p.needs_param_grad[i]) + double(p.needs_input_grad[i] && f.params > 0));
     if (f.arity != 0 && !f.rows_independent) p.rows_independent = false;
     if (f.params * scalar_bytes >= 512 * 1024) p.split_forward_by_units = true;
     // Every share of every node's rows × width values starts on a vector boundary, so an

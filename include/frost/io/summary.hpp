@@ -7,6 +7,7 @@
 #include <frost/graph/names.hpp>
 #include <frost/graph/node.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <iostream>
 #include <sstream>
@@ -27,7 +28,9 @@ inline std::string with_commas(std::size_t n) {
   return out;
 }
 
-inline std::string class_name(std::string_view snake) {  // "batch_normalization" -> "BatchNormalization"
+// "batch_normalization" -> "BatchNormalization", "max_pooling2d" -> "MaxPooling2D": a letter
+// starts a word after '_' or a digit.
+inline std::string class_name(std::string_view snake) {
   std::string out;
   bool upper = true;
   for (char c : snake) {
@@ -36,7 +39,7 @@ inline std::string class_name(std::string_view snake) {  // "batch_normalization
       continue;
     }
     out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
-    upper = false;
+    upper = c >= '0' && c <= '9';
   }
   return out;
 }
@@ -56,8 +59,9 @@ inline std::string pad(std::string s, std::size_t width) {
 }  // namespace detail
 
 /// Writes a Keras-like summary of `model` to `os`: one row per layer (name, type, output shape,
-/// parameter count, for functional models the layers it reads — Keras's "Connected to" — and
-/// whether it trains), Total/Trainable/Non-trainable params, then the bytes of gradient storage
+/// parameter count with state such as moving statistics, for functional models the layers it
+/// reads — Keras's "Connected to" — and whether it trains), Total/Trainable/Non-trainable params
+/// (state counts as non-trainable, as in Keras), then the bytes of gradient storage
 /// and optimizer state (per slot: sgd 1, adam and adamw 2, rmsprop 3) that exist only for
 /// trainable parameters, and the training workspace per sample. Throws `state_error` on a
 /// moved-from model.
@@ -68,35 +72,44 @@ void summary(const Model& model, std::ostream& os = std::cout) {
   constexpr auto& plan = Model::plan;
   constexpr bool functional = Model::template node_of_layer<0> == 0;
   constexpr std::size_t first = Model::template node_of_layer<0>;
-  const std::size_t width = functional ? 108 : 82;
+  // The first column fits the longest "name (Type)" (at least 30 wide, as Keras's).
+  std::vector<std::string> first_column(Model::node_count);
+  std::size_t name_width = 30;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    ((first_column[I] = " " + Model::names[I].str() + " (" +
+                        detail::class_name(detail::keras_name_of<typename Model::template node_layer<I>>()) + ")",
+      name_width = I >= first ? std::max(name_width, first_column[I].size() + 2) : name_width),
+     ...);
+  }(std::make_index_sequence<Model::node_count>{});
+  const std::size_t width = (functional ? 108 : 82) + name_width - 30;
   const std::string rule(width, '_'), double_rule(width, '=');
   os << "Model: \"" << (functional ? "functional" : "sequential") << "\"\n" << rule << '\n';
-  os << detail::pad(" Layer (type)", 30) << detail::pad("Output Shape", 22) << detail::pad("Param #", 14)
+  os << detail::pad(" Layer (type)", name_width) << detail::pad("Output Shape", 22) << detail::pad("Param #", 14)
      << (functional ? detail::pad("Connected to", 26) : std::string()) << "Trainable\n" << double_rule << '\n';
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (
         [&] {
           if constexpr (I >= first) {
             using L = typename Model::template node_layer<I>;
-            std::string row = " " + Model::names[I].str() + " (" + detail::class_name(detail::keras_name_of<L>()) + ")";
+            std::string row = first_column[I];
             std::vector<std::string> inbound;
             for (std::size_t e = plan.facts[I].first_edge; e < plan.facts[I].first_edge + plan.facts[I].arity; ++e)
               inbound.push_back(Model::names[plan.edges[e].from].str() + "[0][0]");
-            row = detail::pad(row, 30) +
+            row = detail::pad(row, name_width) +
                   detail::pad(detail::shape_text<typename Model::template node_output_shape<I>>(), 22) +
-                  detail::pad(detail::with_commas(plan.facts[I].params), 14);
+                  detail::pad(detail::with_commas(plan.facts[I].params + plan.facts[I].state), 14);
             if constexpr (functional) row += detail::pad(inbound.empty() ? std::string("-") : inbound[0], 26);
             row += std::string(is_input_layer_v<L> ? "-" : is_frozen_v<L> ? "N" : "Y") + "\n";
-            for (std::size_t k = 1; k < inbound.size(); ++k) row += std::string(66, ' ') + inbound[k] + "\n";
+            for (std::size_t k = 1; k < inbound.size(); ++k) row += std::string(name_width + 36, ' ') + inbound[k] + "\n";
             os << row;
           }
         }(),
         ...);
   }(std::make_index_sequence<Model::node_count>{});
   os << double_rule << '\n';
-  os << "Total params: " << detail::with_commas(Model::param_count) << '\n';
+  os << "Total params: " << detail::with_commas(Model::param_count + Model::state_count) << '\n';
   os << "Trainable params: " << detail::with_commas(Model::trainable_param_count) << '\n';
-  os << "Non-trainable params: " << detail::with_commas(Model::frozen_param_count) << '\n';
+  os << "Non-trainable params: " << detail::with_commas(Model::frozen_param_count + Model::state_count) << '\n';
   os << rule << '\n';
   os << "Gradient storage: " << detail::with_commas(Model::trainable_param_count * sizeof(T)) << " bytes\n";
   os << "Optimizer state: " << detail::with_commas(Model::trainable_param_count * sizeof(T))

@@ -22,11 +22,18 @@
 ///
 /// Optional facts, read through `layer_traits<L>` (defaults in brackets): `param_grad_reads_input`
 /// [false], `backward_reads_output` [false], `backward_reads_input` [false], `extra_kept<In...>` [0]
-/// (scalars per sample it keeps for its own backward), `rows_independent` [false] (each sample's
+/// (scalars per sample it keeps for its own backward), `extra_kept_for_params` [false] (it keeps
+/// them for its weight gradient only: none when frozen), `scratch<In...>` [0] (scalars per sample
+/// of working space for one forward or backward call, not kept), `state_count<In...>` [0]
+/// (non-trainable state such as moving statistics, in the model's state arena, updated only by
+/// training-mode passes), `flops<In...>` [2·param_count] (floating-point operations per sample of
+/// its forward product, for the thread split policy), `rows_independent` [false] (each sample's
 /// output depends on that sample alone, so a step may split the batch across threads),
 /// `splits_units` [false] (forward and the params stage honour `share` as a share of the output
-/// units), `fuses_activation` [false] (the params stage can apply f' itself: see below),
-/// `merge` [false] (it takes several inputs).
+/// units), `param_grad_splits_units` [splits_units] (the params stage alone does), `fuses_activation` [false] (the params stage can apply f' itself: see below),
+/// `merge` [false] (it takes several inputs), `frozen_form` [L] (the spec that runs when the
+/// layer is frozen: batch normalization becomes its inference-mode affine form),
+/// `gradient_params<In..., T>` [params] (the view of its gradient block).
 ///
 /// Backward stages (the first argument of `backward`, a compile-time `stage<S>` so that a stage
 /// the plan never calls is never instantiated), called only where the plan needs them:
@@ -44,6 +51,7 @@
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <type_traits>
 
@@ -65,6 +73,11 @@ struct forward_args {
   T* y = nullptr;                    ///< its output, `rows` × Out::size
   T* kept = nullptr;                 ///< its `extra_kept` buffer in training (else null)
   part share = part::whole();        ///< the share of output units to compute (`splits_units`)
+  T* state = nullptr;                ///< its state block (`state_count`); written only when `training`
+  T* scratch = nullptr;              ///< its `scratch` space for these rows
+  bool training = false;             ///< Keras's `training` argument: a training-mode pass
+  std::uint64_t noise = 0;           ///< the key of its random stream in this pass (dropout)
+  std::size_t first_row = 0;         ///< the batch row that row 0 of `x` is (random streams per row)
 };
 
 /// The stages of a layer's backward pass (see the header comment).
@@ -91,6 +104,8 @@ struct backward_args {
   bool accumulate = false;      ///< input stage: add into dx instead of overwriting it
   bool with_activation = false; ///< params/input stage: apply f' to g first
   part share = part::whole();   ///< params stage: the share of units (`splits_units`)
+  const T* state = nullptr;     ///< its state block (`state_count`)
+  T* scratch = nullptr;         ///< its `scratch` space for these rows
 };
 
 namespace detail {
@@ -99,6 +114,30 @@ constexpr std::size_t extra_kept_of() {
   if constexpr (requires { L::template extra_kept<In...>; }) return L::template extra_kept<In...>;
   else return 0;
 }
+template <class L, class... In>
+constexpr std::size_t scratch_of() {
+  if constexpr (requires { L::template scratch<In...>; }) return L::template scratch<In...>;
+  else return 0;
+}
+template <class L, class... In>
+constexpr std::size_t state_count_of() {
+  if constexpr (requires { L::template state_count<In...>; }) return L::template state_count<In...>;
+  else return 0;
+}
+template <class L, class... In>
+constexpr double flops_of() {
+  if constexpr (requires { L::template flops<In...>; }) return static_cast<double>(L::template flops<In...>);
+  else return 2.0 * static_cast<double>(L::template param_count<In...>);
+}
+template <class L>
+struct frozen_form_of {
+  using type = L;
+};
+template <class L>
+  requires requires { typename L::frozen_form; }
+struct frozen_form_of<L> {
+  using type = typename L::frozen_form;
+};
 }  // namespace detail
 
 /// The optional facts of layer spec `L`, with their defaults: the one place defaults live.
@@ -124,6 +163,11 @@ struct layer_traits {
     if constexpr (requires { L::splits_units; }) return bool(L::splits_units);
     else return false;
   }();
+  /// The params stage honours `share` as a share of the units (default: as `splits_units`).
+  static constexpr bool param_grad_splits_units = [] {
+    if constexpr (requires { L::param_grad_splits_units; }) return bool(L::param_grad_splits_units);
+    else return splits_units;
+  }();
   static constexpr bool fuses_activation = [] {
     if constexpr (requires { L::fuses_activation; }) return bool(L::fuses_activation);
     else return false;
@@ -132,8 +176,20 @@ struct layer_traits {
     if constexpr (requires { L::merge; }) return bool(L::merge);
     else return false;
   }();
+  static constexpr bool extra_kept_for_params = [] {
+    if constexpr (requires { L::extra_kept_for_params; }) return bool(L::extra_kept_for_params);
+    else return false;
+  }();
   template <class... In>
   static constexpr std::size_t extra_kept = detail::extra_kept_of<L, In...>();
+  template <class... In>
+  static constexpr std::size_t scratch = detail::scratch_of<L, In...>();
+  template <class... In>
+  static constexpr std::size_t state_count = detail::state_count_of<L, In...>();
+  template <class... In>
+  static constexpr double flops = detail::flops_of<L, In...>();
+  /// The spec that runs when `L` is frozen.
+  using frozen_form = typename detail::frozen_form_of<L>::type;
 };
 
 /// A layer spec as far as it can be checked without an input shape: a Keras name and an expected
@@ -166,6 +222,14 @@ template <class L, class T, class In>
 struct params_type<L, T, In> {
   using type = typename L::template params<In, T>;
 };
+// The view of its gradient block: `gradient_params` where the layer has one, else `params`.
+template <class L, class T, class... In>
+struct gradient_params_type : params_type<L, T, In...> {};
+template <class L, class T, class In>
+  requires requires { typename L::template gradient_params<In, T>; }
+struct gradient_params_type<L, T, In> {
+  using type = typename L::template gradient_params<In, T>;
+};
 
 template <class L, class T, class... In>
 constexpr bool has_member(protocol::accepts*) {
@@ -182,13 +246,15 @@ constexpr bool has_member(protocol::param_count*) {
 template <class L, class T, class... In>
 constexpr bool has_member(protocol::params*) {
   if constexpr (requires { typename params_type<L, T, In...>::type; })
-    return std::is_constructible_v<typename params_type<L, T, In...>::type, T*>;
+    return std::is_constructible_v<typename params_type<L, T, In...>::type, T*> ||
+           (state_count_of<L, In...>() > 0 && std::is_constructible_v<typename params_type<L, T, In...>::type, T*, T*>);
   else
     return false;
 }
 template <class L, class T, class... In>
 constexpr bool has_member(protocol::initialize*) {
-  return requires(T* p, random_stream& r) { L::template initialize<In...>(p, r); };
+  return requires(T* p, random_stream& r) { L::template initialize<In...>(p, r); } ||
+         requires(T* p, T* state, random_stream& r) { L::template initialize<In...>(p, state, r); };
 }
 template <class L, class T, class... In>
 constexpr bool has_member(protocol::forward*) {

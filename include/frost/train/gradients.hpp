@@ -53,7 +53,7 @@ class gradients {
     static_assert(I < Model::layer_count, "frost::gradients::layer<I>: index out of range");
     constexpr std::size_t node = Model::template node_of_layer<I>;
     if constexpr (Model::plan.trainable_offset[node] == Model::plan.npos) return no_gradient{};
-    else return Model::template node_view<node>(base + Model::plan.trainable_offset[node]);
+    else return Model::template node_gradient_view<node>(base + Model::plan.trainable_offset[node]);
   }
 
   aligned_buffer<scalar_type> data_;

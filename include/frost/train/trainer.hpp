@@ -6,6 +6,7 @@
 
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
+#include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/forward.hpp>
 #include <frost/train/gradients.hpp>
@@ -17,6 +18,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -44,8 +46,9 @@ class trainer {
   /// liveness (graph/plan.hpp).
   static constexpr std::size_t workspace_per_sample = Model::plan.workspace_per_sample;
 
-  trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {})
-      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch) {
+  trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {}, seed s = {})
+      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch),
+        seed_(s.value) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
     if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
     if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
@@ -113,6 +116,8 @@ class trainer {
     trainer<To, LossArg, Spec> out(model, LossArg{}, std::move(opt_).template rebind<To>(), cap_, threads{1});
     out.pool_ = std::move(pool_);
     out.check_finite_ = check_finite_;
+    out.seed_ = seed_;
+    out.passes_ = passes_;
     return out;
   }
 
@@ -143,8 +148,9 @@ class trainer {
 
   template <class Target>
   scalar_type run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows, const Target* y) {
-    const scalar_type loss =
-        detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_, grads_.data(), pool_.get());
+    const scalar_type loss = detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_,
+                                                                     grads_.data(), mix_keys(seed_, passes_++),
+                                                                     pool_.get());
     if (check_finite_) ensure_finite_(loss);
     opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());
     return loss;
@@ -175,26 +181,28 @@ class trainer {
   gradients<Model> grads_;
   std::unique_ptr<thread_pool> pool_;  // null for one thread
   bool check_finite_ = false;
+  std::uint64_t seed_ = 0;    // the trainer's random stream (dropout): pass k draws from key (seed, k)
+  std::uint64_t passes_ = 0;
 };
 
 /// A trainer for `model` with `loss` and a fresh optimizer from `spec`, for batches of up to
-/// `max_batch` rows, on `threads{n}` threads (default one, the caller). Keras
-/// `model.compile(optimizer, loss)`.
+/// `max_batch` rows, on `threads{n}` threads (default one, the caller), drawing dropout masks
+/// from the stream `seed{n}` (default 0). Keras `model.compile(optimizer, loss)`.
 /// ```cpp
 /// auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 256);
 /// float loss = tr.step(x, y);
 /// ```
 template <class Model, class Loss, optimizer_spec Spec>
 trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch,
-                                        threads t = {}) {
-  return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch, t);
+                                        threads t = {}, seed s = {}) {
+  return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch, t, s);
 }
 
 /// The same, continuing with an existing optimizer's state (e.g. after `unfreeze`).
 template <class Model, class Loss, class Spec>
 trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt, std::size_t max_batch,
-                                        threads t = {}) {
-  return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch, t);
+                                        threads t = {}, seed s = {}) {
+  return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch, t, s);
 }
 
 }  // namespace frost

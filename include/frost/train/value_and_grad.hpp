@@ -20,6 +20,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <tuple>
 #include <utility>
 #include <string>
@@ -67,6 +68,11 @@ struct matrix_traits {
 template <class T, std::size_t... D>
 struct matrix_traits<matrix<T, D...>> {
   using scalar = T;
+  using shape_type = shape<D...>;
+};
+template <class T, std::size_t... D>
+struct matrix_traits<matrix_view<T, D...>> {
+  using scalar = std::remove_const_t<T>;
   using shape_type = shape<D...>;
 };
 
@@ -151,15 +157,17 @@ void check_batch(const char* where, const Model& m, std::size_t x_rows, const Ta
 }
 
 /// Forward (training mode), loss, and backward into `grads`, split across `pool` where that
-/// pays (the loss itself runs on the calling thread). Returns the loss.
+/// pays (the loss itself runs on the calling thread). Training-mode layers update the model's
+/// state (moving statistics) and draw from the random streams keyed by `noise`. Returns the loss.
 template <class Model, class Loss, class Target>
-typename Model::scalar_type train_pass(const Model& m, const typename Model::scalar_type* const* x, const Target* y,
+typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_type* const* x, const Target* y,
                                        std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
-                                       typename Model::scalar_type* grads, thread_pool* pool = nullptr) noexcept {
+                                       typename Model::scalar_type* grads, std::uint64_t noise,
+                                       thread_pool* pool = nullptr) noexcept {
   using T = typename Model::scalar_type;
   static constexpr const loss_plan& lp = loss_plan_v<Model, Loss>;
   pool = pool_for_step<Model>(pool, rows);
-  const pass_buffers<T> b{x, ws, cap, nullptr};
+  const pass_buffers<T> b{x, ws, cap, nullptr, Model::state_count != 0 ? m.state().data() : nullptr, noise};
   forward<true>(m, b, rows, pool);
   const auto* targets = [&] {
     if constexpr (Loss::needs_target) return y->data();
@@ -181,14 +189,42 @@ struct loss_and_gradients {
   gradients<Model> grads;
 };
 
+namespace detail {
+/// Compile-error predicate: a training-mode pass over a model with state (batch normalization's
+/// moving statistics, `StateCount` scalars) updates it, so the model must not be const.
+template <class Model, std::size_t StateCount>
+inline constexpr bool model_state_writable = !std::is_const_v<Model> || StateCount == 0;
+
+template <class ModelRef>
+constexpr bool check_state() {
+  using M = std::remove_reference_t<ModelRef>;
+  static_assert(model_state_writable<M, std::remove_cv_t<M>::state_count>,
+                "frost::value_and_grad: this model has state (batch_normalization's moving statistics) that a "
+                "training-mode pass updates, as Keras's model(x, training=True) does: pass a non-const model");
+  return true;
+}
+
+/// The model's state arena, writable (a const model has none: check_state said so).
+template <class ModelRef>
+auto& writable_model(ModelRef& model) noexcept {
+  using M = std::remove_cv_t<std::remove_reference_t<ModelRef>>;
+  return const_cast<M&>(model);
+}
+}  // namespace detail
+
 /// The loss of `model` on (x, y) in training mode (the loss: a built-in such as
 /// `categorical_crossentropy{}`, or an expression of `_y_true` and `_y_pred`) and the gradient of every trainable
-/// parameter; frozen layers get `no_gradient`. Allocates the result and a workspace.
+/// parameter; frozen layers get `no_gradient`. Allocates the result and a workspace. Like Keras's
+/// `model(x, training=True)`, a trainable `batch_normalization` updates its moving statistics
+/// (so such a model is passed non-const), and `dropout` draws its masks from the process-wide
+/// stream that `set_random_seed` restarts.
 /// ```cpp
 /// auto [loss, grads] = frost::value_and_grad(model, frost::categorical_crossentropy{}, x, y);
 /// ```
-template <class Model, class LossArg, class X, class Target>
-loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x, const Target& y) {
+template <class ModelRef, class LossArg, class X, class Target>
+loss_and_gradients<std::remove_cvref_t<ModelRef>> value_and_grad(ModelRef&& model, LossArg, const X& x, const Target& y) {
+  using Model = std::remove_cvref_t<ModelRef>;
+  static_assert(detail::check_state<ModelRef>());
   using Loss = loss_t<LossArg>;
   static_assert(Loss::needs_target, "frost::value_and_grad: this loss takes no target: call value_and_grad(model, loss, x)");
   static_assert(detail::check_inputs<Model, X>());
@@ -198,13 +234,16 @@ loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x
   detail::check_batch<Model, Loss>("frost::value_and_grad", model, rows, &y);
   loss_and_gradients<Model> out{};
   aligned_buffer<typename Model::scalar_type> ws(Model::plan.workspace_per_sample * rows);
-  out.loss = detail::train_pass<Model, Loss>(model, xs.data(), &y, rows, ws.data(), rows, out.grads.data());
+  out.loss = detail::train_pass<Model, Loss>(detail::writable_model(model), xs.data(), &y, rows, ws.data(), rows,
+                                             out.grads.data(), detail::next_global_key());
   return out;
 }
 
 /// The same for a loss that takes no target, such as `reduce_sum`.
-template <class Model, class LossArg, class X>
-loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x) {
+template <class ModelRef, class LossArg, class X>
+loss_and_gradients<std::remove_cvref_t<ModelRef>> value_and_grad(ModelRef&& model, LossArg, const X& x) {
+  using Model = std::remove_cvref_t<ModelRef>;
+  static_assert(detail::check_state<ModelRef>());
   using Loss = loss_t<LossArg>;
   static_assert(!Loss::needs_target, "frost::value_and_grad: this loss needs targets: call value_and_grad(model, loss, x, y)");
   static_assert(detail::check_inputs<Model, X>());
@@ -214,7 +253,8 @@ loss_and_gradients<Model> value_and_grad(const Model& model, LossArg, const X& x
   detail::check_batch<Model, Loss, void>("frost::value_and_grad", model, rows, nullptr);
   loss_and_gradients<Model> out{};
   aligned_buffer<typename Model::scalar_type> ws(Model::plan.workspace_per_sample * rows);
-  out.loss = detail::train_pass<Model, Loss, void>(model, xs.data(), nullptr, rows, ws.data(), rows, out.grads.data());
+  out.loss = detail::train_pass<Model, Loss, void>(detail::writable_model(model), xs.data(), nullptr, rows, ws.data(),
+                                                   rows, out.grads.data(), detail::next_global_key());
   return out;
 }
 

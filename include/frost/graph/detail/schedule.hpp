@@ -7,6 +7,7 @@
 #include <frost/core/thread_pool.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <type_traits>
 
 namespace frost::detail {
@@ -70,7 +71,9 @@ struct pass_buffers {
   const T* const* x = nullptr;  ///< one pointer per model input
   T* ws = nullptr;
   std::size_t cap = 0;
-  T* out = nullptr;  ///< inference: the model output goes here
+  T* out = nullptr;             ///< inference: the model output goes here
+  T* state = nullptr;           ///< training: the model's state arena, which the pass updates
+  std::uint64_t noise = 0;      ///< training: the key of this pass's random streams
 };
 
 }  // namespace frost::detail

@@ -1,0 +1,95 @@
+#pragma once
+/// \file
+/// `max_pooling2d<PH, PW, Options...>`: the maximum over each PH×PW window of an H×W×C image.
+/// Keras `layers.MaxPooling2D(pool_size, strides, padding)`, channels_last.
+
+#include <frost/core/random.hpp>
+#include <frost/core/shape.hpp>
+#include <frost/layers/layer_spec.hpp>
+#include <frost/layers/spatial.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <string_view>
+
+namespace frost {
+
+/// The maximum of each channel over each PH×PW window (default PW = PH). Options, in any order:
+/// `strides<...>` (default: the pool size) and `padding::valid` (default) or `padding::same`
+/// (padding never wins the maximum). No parameters. Backward routes each output's gradient to
+/// the first position in its window (row by row) that holds the maximum, found again from the
+/// kept input and output, so nothing but those two is kept.
+/// ```cpp
+/// using net = frost::sequential<frost::input<28, 28, 1>, frost::conv2d<8, 3, 3, frost::relu>,
+///                               frost::max_pooling2d<2, 2>>;
+/// ```
+template <std::size_t PH, std::size_t PW = PH, class... Options>
+struct max_pooling2d : layer_call<max_pooling2d<PH, PW, Options...>> {
+  static_assert(PH > 0 && PW > 0, "frost::max_pooling2d: the pool size must be positive");
+  using options = detail::window_options<strides<PH, PW>, Options...>;
+  static constexpr std::size_t stride_rows = options::stride_type::rows, stride_cols = options::stride_type::cols;
+  static constexpr bool same_padding = options::same;
+  static constexpr std::string_view keras_name = "max_pooling2d";
+
+  template <class In>
+  using geometry = detail::window_geometry<In, PH, PW, stride_rows, stride_cols, same_padding>;
+
+  using expected_input = image_at_least<same_padding ? 1 : PH, same_padding ? 1 : PW>;
+  template <class In>
+  static constexpr bool accepts = geometry<In>::fits;
+  template <class In>
+  using output_shape = shape<geometry<In>::OH, geometry<In>::OW, geometry<In>::C>;
+  template <class In>
+  static constexpr std::size_t param_count = 0;
+  template <class In>
+  static constexpr double flops = double(In::size);
+
+  static constexpr bool rows_independent = true;
+  static constexpr bool backward_reads_input = true;
+  static constexpr bool backward_reads_output = true;
+
+  template <class In, class T>
+  using params = no_parameters;
+  template <class In, class T>
+  static void initialize(T*, random_stream&) noexcept {}
+
+  template <class In, class T>
+  static void forward(const forward_args<T>& a) noexcept {
+    using G = geometry<In>;
+    constexpr std::size_t out_size = G::OH * G::OW * G::C;
+    for (std::size_t n = 0; n < a.rows; ++n) {
+      const T* x = a.x + n * In::size;
+      T* y = a.y + n * out_size;
+      std::fill_n(y, out_size, -std::numeric_limits<T>::infinity());
+      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+        for (std::size_t c = 0; c < G::C; ++c) y[o + c] = x[i + c] > y[o + c] ? x[i + c] : y[o + c];
+      });
+    }
+  }
+
+  /// input: dx (+)= dL/dy at the first maximum of each window, 0 elsewhere.
+  template <class In, class T>
+  static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
+    using G = geometry<In>;
+    constexpr std::size_t out_size = G::OH * G::OW * G::C;
+    if (!a.accumulate) std::fill_n(a.dx, a.rows * In::size, T{});
+    bool taken[out_size];
+    for (std::size_t n = 0; n < a.rows; ++n) {
+      const T* x = a.x + n * In::size;
+      const T* y = a.y + n * out_size;
+      const T* g = a.g + n * out_size;
+      T* dx = a.dx + n * In::size;
+      std::fill_n(taken, out_size, false);
+      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+        for (std::size_t c = 0; c < G::C; ++c)
+          if (!taken[o + c] && x[i + c] == y[o + c]) {
+            taken[o + c] = true;
+            dx[i + c] += g[o + c];
+          }
+      });
+    }
+  }
+};
+
+}  // namespace frost
