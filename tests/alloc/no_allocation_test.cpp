@@ -104,6 +104,23 @@ int main() {
     failures += check("functional two inputs, rmsprop", two, frost::categorical_crossentropy{}, frost::rmsprop{},
                       std::tie(ax, wx), wy);
   }
-  std::printf("%d passed, %d failed\n", 8 - failures, failures);
+  // A convolutional network with batch normalization, pooling and dropout: all trainable and with
+  // its convolutional base frozen, on one and two threads.
+  {
+    using Cnn = frost::sequential<frost::input<12, 12, 1>, frost::conv2d<8, 3, 3>, frost::batch_normalization<>,
+                                  frost::activation<frost::relu>, frost::max_pooling2d<2, 2>, frost::conv2d<16, 3, 3, frost::relu>,
+                                  frost::average_pooling2d<2, 2>, frost::flatten, frost::dropout<0.25f>,
+                                  frost::dense<10, frost::softmax>>;
+    frost::matrix<float, 12, 12, 1> cx(64);
+    for (std::size_t i = 0; i < cx.size(); ++i) cx.data()[i] = float((i * 13) % 17) / 17.f;
+    Cnn cnn = Cnn::init(3);
+    auto base_frozen = frost::freeze<0, 1, 4>(Cnn::init(3));
+    failures += check("cnn, adam", cnn, frost::categorical_crossentropy{}, frost::adam{}, cx, wy);
+    failures += check("cnn, two threads", cnn, frost::categorical_crossentropy{}, frost::adam{}, cx, wy, 2);
+    failures += check("cnn, base frozen", base_frozen, frost::categorical_crossentropy{}, frost::adam{}, cx, wy);
+    failures += check("cnn, base frozen, two threads", base_frozen, frost::categorical_crossentropy{}, frost::adam{}, cx,
+                      wy, 2);
+  }
+  std::printf("%d passed, %d failed\n", 12 - failures, failures);
   return failures;
 }
