@@ -22,7 +22,7 @@ namespace frost {
 /// ```
 template <auto F>
   requires activation_function<std::remove_cvref_t<decltype(F)>>
-struct activation : layer_call<activation<F>> {
+struct activation : parameter_free, layer_call<activation<F>> {
   using activation_type = std::remove_cvref_t<decltype(F)>;
   using function = activation_traits<activation_type>;
   static constexpr std::string_view keras_name = "activation";
@@ -32,18 +32,12 @@ struct activation : layer_call<activation<F>> {
   static constexpr bool accepts = In::rank >= 1;
   template <class In>
   using output_shape = In;
-  template <class In>
-  static constexpr std::size_t param_count = 0;
 
   static constexpr bool backward_reads_output = function::reads_output;
   static constexpr bool backward_reads_input = function::reads_input;
   static constexpr bool rows_independent = true;
 
-  template <class In, class T>
-  using params = no_parameters;
 
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   // softmax works along the last axis: rows × (all but the last axis) rows of that length.
   template <class In>

@@ -22,7 +22,7 @@ struct same_shapes {};
 /// auto h = frost::dense<64, frost::relu>{}(in);
 /// auto r = frost::add{}(h, frost::dense<64, frost::relu>{}(h));   // h + f(h)
 /// ```
-struct add : layer_call<add> {
+struct add : parameter_free, layer_call<add> {
   static constexpr std::string_view keras_name = "add";
   static constexpr bool merge = true;
   static constexpr bool rows_independent = true;
@@ -32,13 +32,7 @@ struct add : layer_call<add> {
   static constexpr bool accepts = sizeof...(In) >= 1 && (std::is_same_v<In0, In> && ...);
   template <class In0, class... In>
   using output_shape = In0;
-  template <class... In>
-  static constexpr std::size_t param_count = 0;
 
-  template <class... InT>
-  using params = no_parameters;
-  template <class... In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class In0, class... In, class T>
   static void forward(const forward_args<T>& a) noexcept {

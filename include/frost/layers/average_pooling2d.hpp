@@ -23,47 +23,19 @@ namespace frost {
 /// using net = frost::sequential<frost::input<8, 8, 3>, frost::average_pooling2d<2, 2>>;
 /// ```
 template <std::size_t PH, std::size_t PW = PH, class... Options>
-struct average_pooling2d : layer_call<average_pooling2d<PH, PW, Options...>> {
-  static_assert(PH > 0 && PW > 0, "frost::average_pooling2d: the pool size must be positive");
-  using options = detail::window_options<strides<PH, PW>, Options...>;
-  static constexpr std::size_t stride_rows = options::stride_type::rows, stride_cols = options::stride_type::cols;
-  static constexpr bool same_padding = options::same;
+struct average_pooling2d : detail::pooling_window<PH, PW, Options...>, parameter_free, layer_call<average_pooling2d<PH, PW, Options...>> {
+  using window = detail::pooling_window<PH, PW, Options...>;
+  template <class In>
+  using geometry = typename window::template geometry<In>;
   static constexpr std::string_view keras_name = "average_pooling2d";
-
-  template <class In>
-  using geometry = detail::window_geometry<In, PH, PW, stride_rows, stride_cols, same_padding>;
-
-  using expected_input = image_at_least<same_padding ? 1 : PH, same_padding ? 1 : PW>;
-  template <class In>
-  static constexpr bool accepts = geometry<In>::fits;
-  template <class In>
-  using output_shape = shape<geometry<In>::OH, geometry<In>::OW, geometry<In>::C>;
-  template <class In>
-  static constexpr std::size_t param_count = 0;
-  template <class In>
-  static constexpr double flops = double(In::size);
-
-  static constexpr bool rows_independent = true;
-
-  template <class In, class T>
-  using params = no_parameters;
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   /// 1 / (the window's positions inside the image), per output position.
   template <class G, class T>
   static constexpr auto inverse_counts = [] {
+    std::array<std::size_t, G::OH * G::OW> n{};
+    window::template for_windows<G>([&](std::size_t o, std::size_t) { ++n[o / G::C]; });
     std::array<T, G::OH * G::OW> inv{};
-    for (std::size_t oh = 0; oh < G::OH; ++oh)
-      for (std::size_t ow = 0; ow < G::OW; ++ow) {
-        std::size_t n = 0;
-        for (std::size_t kh = 0; kh < PH; ++kh)
-          for (std::size_t kw = 0; kw < PW; ++kw) {
-            const std::size_t hp = oh * stride_rows + kh, wp = ow * stride_cols + kw;
-            n += hp >= G::pad_top && hp - G::pad_top < G::H && wp >= G::pad_left && wp - G::pad_left < G::W;
-          }
-        inv[oh * G::OW + ow] = T{1} / static_cast<T>(n);
-      }
+    for (std::size_t p = 0; p < inv.size(); ++p) inv[p] = T{1} / static_cast<T>(n[p]);
     return inv;
   }();
 
@@ -75,7 +47,7 @@ struct average_pooling2d : layer_call<average_pooling2d<PH, PW, Options...>> {
       const T* x = a.x + n * In::size;
       T* y = a.y + n * out_size;
       std::fill_n(y, out_size, T{});
-      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+      window::template for_windows<G>([&](std::size_t o, std::size_t i) {
         for (std::size_t c = 0; c < G::C; ++c) y[o + c] += x[i + c];
       });
       for (std::size_t p = 0; p < G::OH * G::OW; ++p)
@@ -92,7 +64,7 @@ struct average_pooling2d : layer_call<average_pooling2d<PH, PW, Options...>> {
     for (std::size_t n = 0; n < a.rows; ++n) {
       const T* g = a.g + n * out_size;
       T* dx = a.dx + n * In::size;
-      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+      window::template for_windows<G>([&](std::size_t o, std::size_t i) {
         const T s = inverse_counts<G, T>[o / G::C];
         for (std::size_t c = 0; c < G::C; ++c) dx[i + c] += g[o + c] * s;
       });

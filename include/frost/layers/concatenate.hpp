@@ -55,7 +55,7 @@ inline constexpr std::size_t last_axis_v = S::dims[S::rank - 1];
 /// ```cpp
 /// auto both = frost::concatenate{}(left, right);   // (None, a) and (None, b) -> (None, a + b)
 /// ```
-struct concatenate : layer_call<concatenate> {
+struct concatenate : parameter_free, layer_call<concatenate> {
   static constexpr std::string_view keras_name = "concatenate";
   static constexpr bool merge = true;
   static constexpr bool rows_independent = true;
@@ -66,13 +66,7 @@ struct concatenate : layer_call<concatenate> {
   template <class In0, class... In>
   using output_shape =
       typename detail::replace_last<In0, (detail::last_axis_v<In0> + ... + detail::last_axis_v<In>)>::type;
-  template <class... In>
-  static constexpr std::size_t param_count = 0;
 
-  template <class... InT>
-  using params = no_parameters;
-  template <class... In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class... In, class T>
   static void forward(const forward_args<T>& a) noexcept {

@@ -25,7 +25,7 @@ namespace frost {
 ///                               frost::dense<10, frost::softmax>>;
 /// ```
 template <float Rate>
-struct dropout : layer_call<dropout<Rate>> {
+struct dropout : parameter_free, layer_call<dropout<Rate>> {
   static_assert(Rate >= 0.f && Rate < 1.f, "frost::dropout: the rate must be in [0, 1)");
   static constexpr float rate = Rate;
   static constexpr std::string_view keras_name = "dropout";
@@ -36,8 +36,6 @@ struct dropout : layer_call<dropout<Rate>> {
   template <class In>
   using output_shape = In;
   template <class In>
-  static constexpr std::size_t param_count = 0;
-  template <class In>
   static constexpr double flops = double(In::size);
 
   static constexpr bool rows_independent = true;
@@ -45,10 +43,6 @@ struct dropout : layer_call<dropout<Rate>> {
   template <class In>
   static constexpr std::size_t extra_kept = Rate > 0.f ? In::size : 0;
 
-  template <class In, class T>
-  using params = no_parameters;
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {

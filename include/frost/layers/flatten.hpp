@@ -17,7 +17,7 @@ namespace frost {
 /// ```cpp
 /// using net = frost::sequential<frost::input<8, 8, 1>, frost::conv2d<4, 3, 3>, frost::flatten, frost::dense<10>>;
 /// ```
-struct flatten : layer_call<flatten> {
+struct flatten : parameter_free, layer_call<flatten> {
   static constexpr std::string_view keras_name = "flatten";
 
   using expected_input = any_shape;
@@ -26,16 +26,10 @@ struct flatten : layer_call<flatten> {
   template <class In>
   using output_shape = shape<In::size>;
   template <class In>
-  static constexpr std::size_t param_count = 0;
-  template <class In>
   static constexpr double flops = 0;
 
   static constexpr bool rows_independent = true;
 
-  template <class In, class T>
-  using params = no_parameters;
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {

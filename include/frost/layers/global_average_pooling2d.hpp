@@ -19,7 +19,7 @@ namespace frost {
 /// ```cpp
 /// using net = frost::sequential<frost::input<8, 8, 16>, frost::global_average_pooling2d, frost::dense<10>>;
 /// ```
-struct global_average_pooling2d : layer_call<global_average_pooling2d> {
+struct global_average_pooling2d : parameter_free, layer_call<global_average_pooling2d> {
   static constexpr std::string_view keras_name = "global_average_pooling2d";
 
   using expected_input = image_at_least<1, 1>;
@@ -28,16 +28,10 @@ struct global_average_pooling2d : layer_call<global_average_pooling2d> {
   template <class In>
   using output_shape = shape<In::dims[In::rank - 1]>;
   template <class In>
-  static constexpr std::size_t param_count = 0;
-  template <class In>
   static constexpr double flops = double(In::size);
 
   static constexpr bool rows_independent = true;
 
-  template <class In, class T>
-  using params = no_parameters;
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {

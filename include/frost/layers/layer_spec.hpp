@@ -63,6 +63,17 @@ struct no_parameters {
   constexpr no_parameters() noexcept = default;
 };
 
+/// The protocol members of a layer without parameters, to derive from: `param_count` 0, the
+/// `no_parameters` view, nothing to initialize.
+struct parameter_free {
+  template <class... In>
+  static constexpr std::size_t param_count = 0;
+  template <class... InAndT>
+  using params = no_parameters;
+  template <class... In, class T>
+  static void initialize(T*, random_stream&) noexcept {}
+};
+
 /// The arguments of a layer's forward pass, for rows [0, rows) of its input(s).
 template <class T>
 struct forward_args {

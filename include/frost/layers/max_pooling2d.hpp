@@ -25,34 +25,13 @@ namespace frost {
 ///                               frost::max_pooling2d<2, 2>>;
 /// ```
 template <std::size_t PH, std::size_t PW = PH, class... Options>
-struct max_pooling2d : layer_call<max_pooling2d<PH, PW, Options...>> {
-  static_assert(PH > 0 && PW > 0, "frost::max_pooling2d: the pool size must be positive");
-  using options = detail::window_options<strides<PH, PW>, Options...>;
-  static constexpr std::size_t stride_rows = options::stride_type::rows, stride_cols = options::stride_type::cols;
-  static constexpr bool same_padding = options::same;
+struct max_pooling2d : detail::pooling_window<PH, PW, Options...>, parameter_free, layer_call<max_pooling2d<PH, PW, Options...>> {
+  using window = detail::pooling_window<PH, PW, Options...>;
+  template <class In>
+  using geometry = typename window::template geometry<In>;
   static constexpr std::string_view keras_name = "max_pooling2d";
-
-  template <class In>
-  using geometry = detail::window_geometry<In, PH, PW, stride_rows, stride_cols, same_padding>;
-
-  using expected_input = image_at_least<same_padding ? 1 : PH, same_padding ? 1 : PW>;
-  template <class In>
-  static constexpr bool accepts = geometry<In>::fits;
-  template <class In>
-  using output_shape = shape<geometry<In>::OH, geometry<In>::OW, geometry<In>::C>;
-  template <class In>
-  static constexpr std::size_t param_count = 0;
-  template <class In>
-  static constexpr double flops = double(In::size);
-
-  static constexpr bool rows_independent = true;
   static constexpr bool backward_reads_input = true;
   static constexpr bool backward_reads_output = true;
-
-  template <class In, class T>
-  using params = no_parameters;
-  template <class In, class T>
-  static void initialize(T*, random_stream&) noexcept {}
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {
@@ -62,7 +41,7 @@ struct max_pooling2d : layer_call<max_pooling2d<PH, PW, Options...>> {
       const T* x = a.x + n * In::size;
       T* y = a.y + n * out_size;
       std::fill_n(y, out_size, -std::numeric_limits<T>::infinity());
-      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+      window::template for_windows<G>([&](std::size_t o, std::size_t i) {
         for (std::size_t c = 0; c < G::C; ++c) y[o + c] = x[i + c] > y[o + c] ? x[i + c] : y[o + c];
       });
     }
@@ -81,7 +60,7 @@ struct max_pooling2d : layer_call<max_pooling2d<PH, PW, Options...>> {
       const T* g = a.g + n * out_size;
       T* dx = a.dx + n * In::size;
       std::fill_n(taken, out_size, false);
-      detail::for_each_window<G, PH, PW, stride_rows, stride_cols>([&](std::size_t o, std::size_t i) {
+      window::template for_windows<G>([&](std::size_t o, std::size_t i) {
         for (std::size_t c = 0; c < G::C; ++c)
           if (!taken[o + c] && x[i + c] == y[o + c]) {
             taken[o + c] = true;

@@ -85,11 +85,37 @@ struct window_geometry {
   static constexpr bool fits = image && OH > 0 && OW > 0;
 };
 
+/// What a pooling layer with a PH×PW window is, whatever it computes: options (strides default
+/// to the pool size), geometry, shapes, and the facts the plan reads.
+template <std::size_t PH, std::size_t PW, class... Options>
+struct pooling_window {
+  static_assert(PH > 0 && PW > 0, "frost: the pool size must be positive");
+  using options = window_options<strides<PH, PW>, Options...>;
+  static constexpr std::size_t stride_rows = options::stride_type::rows, stride_cols = options::stride_type::cols;
+  static constexpr bool same_padding = options::same;
+
+  template <class In>
+  using geometry = window_geometry<In, PH, PW, stride_rows, stride_cols, same_padding>;
+
+  using expected_input = image_at_least<same_padding ? 1 : PH, same_padding ? 1 : PW>;
+  template <class In>
+  static constexpr bool accepts = geometry<In>::fits;
+  template <class In>
+  using output_shape = shape<geometry<In>::OH, geometry<In>::OW, geometry<In>::C>;
+  template <class In>
+  static constexpr double flops = double(In::size);
+  static constexpr bool rows_independent = true;
+
+  /// `for_each_window` over this layer's windows.
+  template <class G, class F>
+  static constexpr void for_windows(F&& f) noexcept;
+};
+
 /// Calls `f(out, in)` for every output position of a K_H×K_W window with strides (SH, SW) and
 /// every input position of its window that lies inside the image, window by window and row by
 /// row within a window; `out` and `in` are the offsets of channel 0 within one sample.
 template <class G, std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW, class F>
-void for_each_window(F&& f) noexcept {
+constexpr void for_each_window(F&& f) noexcept {
   for (std::size_t oh = 0; oh < G::OH; ++oh)
     for (std::size_t ow = 0; ow < G::OW; ++ow)
       for (std::size_t kh = 0; kh < KH; ++kh) {
@@ -101,6 +127,12 @@ void for_each_window(F&& f) noexcept {
           f((oh * G::OW + ow) * G::C, ((hp - G::pad_top) * G::W + (wp - G::pad_left)) * G::C);
         }
       }
+}
+
+template <std::size_t PH, std::size_t PW, class... Options>
+template <class G, class F>
+constexpr void pooling_window<PH, PW, Options...>::for_windows(F&& f) noexcept {
+  for_each_window<G, PH, PW, stride_rows, stride_cols>(static_cast<F&&>(f));
 }
 
 }  // namespace detail
