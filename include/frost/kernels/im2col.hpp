@@ -13,6 +13,23 @@
 
 namespace frost::kernels {
 
+namespace detail {
+// Copies (or zeroes) a compile-time number of values: an inlined loop the compiler vectorizes,
+// where a library call per window row would cost more than the copy (3 values for a 3×1 row).
+template <std::size_t N, class T>
+inline void copy_fixed(const T* src, T* dst) noexcept {
+  for (std::size_t i = 0; i < N; ++i) dst[i] = src[i];
+}
+template <std::size_t N, class T>
+inline void zero_fixed(T* dst) noexcept {
+  for (std::size_t i = 0; i < N; ++i) dst[i] = T{};
+}
+template <std::size_t N, class T>
+inline void add_fixed(const T* src, T* dst) noexcept {
+  for (std::size_t i = 0; i < N; ++i) dst[i] += src[i];
+}
+}  // namespace detail
+
 template <class G, std::size_t KH, std::size_t KW, std::size_t SH, std::size_t SW, class T>
 void im2col(const T* x, std::size_t rows, T* p) noexcept {
   constexpr std::size_t H = G::H, W = G::W, C = G::C, OH = G::OH, OW = G::OW;
@@ -28,18 +45,18 @@ void im2col(const T* x, std::size_t rows, T* p) noexcept {
           T* out = dst + kh * KW * C;
           const std::size_t hp = h0 + kh;
           if (hp < G::pad_top || hp - G::pad_top >= H) {
-            std::fill_n(out, KW * C, T{});
+            detail::zero_fixed<KW * C>(out);
             continue;
           }
           const T* src = xs + (hp - G::pad_top) * W * C;
           if (w0 >= G::pad_left && w0 - G::pad_left + KW <= W) {
-            std::copy_n(src + (w0 - G::pad_left) * C, KW * C, out);
+            detail::copy_fixed<KW * C>(src + (w0 - G::pad_left) * C, out);
             continue;
           }
           for (std::size_t kw = 0; kw < KW; ++kw) {
             const std::size_t wp = w0 + kw;
-            if (wp < G::pad_left || wp - G::pad_left >= W) std::fill_n(out + kw * C, C, T{});
-            else std::copy_n(src + (wp - G::pad_left) * C, C, out + kw * C);
+            if (wp < G::pad_left || wp - G::pad_left >= W) detail::zero_fixed<C>(out + kw * C);
+            else detail::copy_fixed<C>(src + (wp - G::pad_left) * C, out + kw * C);
           }
         }
       }
@@ -63,12 +80,14 @@ void col2im(const T* dp, std::size_t rows, T* dx, bool accumulate) noexcept {
           if (hp < G::pad_top || hp - G::pad_top >= H) continue;
           T* out = xs + (hp - G::pad_top) * W * C;
           const T* in = src + kh * KW * C;
+          if (w0 >= G::pad_left && w0 - G::pad_left + KW <= W) {
+            detail::add_fixed<KW * C>(in, out + (w0 - G::pad_left) * C);
+            continue;
+          }
           for (std::size_t kw = 0; kw < KW; ++kw) {
             const std::size_t wp = w0 + kw;
             if (wp < G::pad_left || wp - G::pad_left >= W) continue;
-            T* o = out + (wp - G::pad_left) * C;
-            const T* i = in + kw * C;
-            for (std::size_t c = 0; c < C; ++c) o[c] += i[c];
+            detail::add_fixed<C>(in + kw * C, out + (wp - G::pad_left) * C);
           }
         }
       }

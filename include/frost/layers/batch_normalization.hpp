@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <utility>
 
 namespace frost {
 
@@ -123,6 +124,29 @@ void channel_sums(std::size_t n, std::size_t c0, std::size_t c1, std::array<doub
   }
 }
 
+/// Two per-channel sums in one pass: f(i, c) returns both terms as a pair.
+template <std::size_t C, class T, class F>
+void channel_sums(std::size_t n, std::size_t c0, std::size_t c1, std::array<double, C>& out0,
+                  std::array<double, C>& out1, F&& f) noexcept {
+  constexpr std::size_t block = 64;
+  std::array<T, C> p0{}, p1{};
+  for (std::size_t c = c0; c < c1; ++c) out0[c] = out1[c] = 0;
+  for (std::size_t i0 = 0; i0 < n; i0 += block) {
+    for (std::size_t c = c0; c < c1; ++c) p0[c] = p1[c] = T{};
+    const std::size_t i1 = std::min(n, i0 + block);
+    for (std::size_t i = i0; i < i1; ++i)
+      for (std::size_t c = c0; c < c1; ++c) {
+        const auto [a, b] = f(i, c);
+        p0[c] += a;
+        p1[c] += b;
+      }
+    for (std::size_t c = c0; c < c1; ++c) {
+      out0[c] += static_cast<double>(p0[c]);
+      out1[c] += static_cast<double>(p1[c]);
+    }
+  }
+}
+
 /// The batch mean and (biased) variance of channels [c0, c1) over `n` positions of x.
 template <std::size_t C, class T>
 void batch_moments(const T* x, std::size_t n, std::size_t c0, std::size_t c1, std::array<T, C>& mean,
@@ -187,6 +211,13 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
   static constexpr bool splits_units = true;
   static constexpr bool backward_reads_input = true;
   static constexpr bool param_grad_reads_input = true;
+  /// The batch mean and variance of each channel, from forward (kept per batch: the first 2·C
+  /// scalars of the rows' space).
+  template <class In>
+  static constexpr std::size_t extra_kept = 2 * detail::channels_of<In>;
+  /// Σ dL/dy and Σ dL/dy·(x − μ) per channel, from the params stage for the input stage.
+  template <class In>
+  static constexpr std::size_t scratch = 2 * detail::channels_of<In>;
 
   /// Training: batch statistics, normalize, update the moving statistics; inference: the affine
   /// of the moving statistics. Over `a.share` of the channels.
@@ -205,46 +236,53 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
     for (std::size_t c = ch.begin; c < ch.end; ++c) {
       a.state[c] = a.state[c] * m + mean[c] * rest;
       a.state[C + c] = a.state[C + c] * m + var[c] * rest;
+      if (a.kept != nullptr) {
+        a.kept[c] = mean[c];
+        a.kept[C + c] = var[c];
+      }
     }
   }
 
-  /// With x̂ = (x − μ)/sqrt(σ² + ε) from the batch statistics (recomputed from the kept input):
-  /// params: dγ = Σ dL/dy·x̂, dβ = Σ dL/dy over `a.share` of the channels; input:
-  /// dx (+)= γ/sqrt(σ² + ε) · (dL/dy − dβ/M − x̂·dγ/M), M the positions per channel.
+  /// With x̂ = (x − μ)/sqrt(σ² + ε) from the batch statistics forward kept: params (over
+  /// `a.share` of the channels): dγ = Σ dL/dy·x̂, dβ = Σ dL/dy, and the two sums kept in scratch
+  /// for the input stage, which the plan runs next on the same step (a trainable layer always
+  /// gets its params stage first): dx (+)= γ/sqrt(σ² + ε) · (dL/dy − dβ/M − x̂·dγ/M), M the
+  /// positions per channel.
   template <class In, backward_stage S, class T>
   static void backward(stage<S>, const backward_args<T>& a) noexcept {
-    if constexpr (S != backward_stage::activation) {
-      constexpr std::size_t C = detail::channels_of<In>;
-      const index_range ch = S == backward_stage::params ? a.share.of(C) : index_range{0, C};
-      const std::size_t n = a.rows * (In::size / C);
-      std::array<T, C> mean{}, var{}, inv{};
-      detail::batch_moments<C>(a.x, n, ch.begin, ch.end, mean, var);
-      for (std::size_t c = ch.begin; c < ch.end; ++c) inv[c] = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
+    constexpr std::size_t C = detail::channels_of<In>;
+    const T* mean = a.kept;
+    const T* var = a.kept + C;
+    T* sums = a.scratch;  // Σ g, then Σ g·(x − μ)
+    const std::size_t n = a.rows * (In::size / C);
+    if constexpr (S == backward_stage::params) {
+      const index_range ch = a.share.of(C);
       std::array<double, C> sg{}, sgx{};
-      detail::channel_sums<C, T>(n, ch.begin, ch.end, sg, [&](std::size_t i, std::size_t c) { return a.g[i * C + c]; });
-      detail::channel_sums<C, T>(n, ch.begin, ch.end, sgx, [&](std::size_t i, std::size_t c) {
-        return a.g[i * C + c] * (a.x[i * C + c] - mean[c]);
+      detail::channel_sums<C, T>(n, ch.begin, ch.end, sg, sgx, [&](std::size_t i, std::size_t c) {
+        const T g = a.g[i * C + c];
+        return std::pair<T, T>(g, g * (a.x[i * C + c] - mean[c]));
       });
-      if constexpr (S == backward_stage::params) {
-        for (std::size_t c = ch.begin; c < ch.end; ++c) {
-          a.dparams[c] = static_cast<T>(sgx[c] * inv[c]);
-          a.dparams[C + c] = static_cast<T>(sg[c]);
-        }
-      } else {
-        std::array<T, C> k{}, mg{}, mgx{};
-        const double count = static_cast<double>(n);
-        for (std::size_t c = 0; c < C; ++c) {
-          k[c] = a.params[c] * inv[c];
-          mg[c] = static_cast<T>(sg[c] / count);
-          mgx[c] = static_cast<T>(sgx[c] * inv[c] / count);  // mean of dL/dy·x̂
-        }
-        for (std::size_t i = 0; i < n; ++i)
-          for (std::size_t c = 0; c < C; ++c) {
-            const T xhat = (a.x[i * C + c] - mean[c]) * inv[c];
-            const T d = k[c] * (a.g[i * C + c] - mg[c] - xhat * mgx[c]);
-            a.dx[i * C + c] = (a.accumulate ? a.dx[i * C + c] : T{}) + d;
-          }
+      for (std::size_t c = ch.begin; c < ch.end; ++c) {
+        const T inv = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
+        sums[c] = static_cast<T>(sg[c]);
+        sums[C + c] = static_cast<T>(sgx[c]);
+        a.dparams[c] = static_cast<T>(sgx[c] * inv);
+        a.dparams[C + c] = static_cast<T>(sg[c]);
       }
+    } else if constexpr (S == backward_stage::input) {
+      std::array<T, C> k{}, mg{}, mgx{}, inv{};
+      const T count = static_cast<T>(n);
+      for (std::size_t c = 0; c < C; ++c) {
+        inv[c] = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
+        k[c] = a.params[c] * inv[c];
+        mg[c] = sums[c] / count;
+        mgx[c] = sums[C + c] * inv[c] * inv[c] / count;  // mean of dL/dy·x̂, over sqrt(σ² + ε)
+      }
+      for (std::size_t i = 0; i < n; ++i)
+        for (std::size_t c = 0; c < C; ++c) {
+          const T d = k[c] * (a.g[i * C + c] - mg[c] - (a.x[i * C + c] - mean[c]) * mgx[c]);
+          a.dx[i * C + c] = (a.accumulate ? a.dx[i * C + c] : T{}) + d;
+        }
     }
   }
 };

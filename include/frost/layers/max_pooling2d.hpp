@@ -47,25 +47,26 @@ struct max_pooling2d : detail::pooling_window<PH, PW, Options...>, parameter_fre
     }
   }
 
-  /// input: dx (+)= dL/dy at the first maximum of each window, 0 elsewhere.
+  /// input: dx (+)= dL/dy at the first maximum of each window, 0 elsewhere. Branch-free over the
+  /// channels (`taken` marks the outputs whose maximum was found), so the loop vectorizes.
   template <class In, class T>
   static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
     using G = geometry<In>;
     constexpr std::size_t out_size = G::OH * G::OW * G::C;
     if (!a.accumulate) std::fill_n(a.dx, a.rows * In::size, T{});
-    bool taken[out_size];
+    T taken[out_size];
     for (std::size_t n = 0; n < a.rows; ++n) {
       const T* x = a.x + n * In::size;
       const T* y = a.y + n * out_size;
       const T* g = a.g + n * out_size;
       T* dx = a.dx + n * In::size;
-      std::fill_n(taken, out_size, false);
+      std::fill_n(taken, out_size, T{});
       window::template for_windows<G>([&](std::size_t o, std::size_t i) {
-        for (std::size_t c = 0; c < G::C; ++c)
-          if (!taken[o + c] && x[i + c] == y[o + c]) {
-            taken[o + c] = true;
-            dx[i + c] += g[o + c];
-          }
+        for (std::size_t c = 0; c < G::C; ++c) {
+          const bool hit = taken[o + c] == T{} && x[i + c] == y[o + c];
+          dx[i + c] += hit ? g[o + c] : T{};
+          taken[o + c] = hit ? T{1} : taken[o + c];
+        }
       });
     }
   }
