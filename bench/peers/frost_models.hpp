@@ -1,6 +1,7 @@
 // frost's models of the peer workloads (workloads.hpp), shared by peer_frost.cpp and
 // bench/training_step.cpp: the MLPs as sequential models, the same MLPs as functional chains,
-// the functional workloads (residual, two_branch), and loading the peers' initial weights.
+// the functional workloads (residual, two_branch), the convolutional workload (cnn), and
+// loading the peers' initial weights.
 
 #pragma once
 
@@ -13,9 +14,11 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace frost_peers {
 
@@ -121,6 +124,61 @@ two_branch<FrozenA> make_two_branch() {
   load_dense(m.template layer<"a2">(), s::a1, s::a2, 43);
   load_dense(m.template layer<"b1">(), s::b_inputs, s::b1, 44);
   load_dense(m.template layer<"head">(), s::joined, classes, 45);
+  return m;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The convolutional workload (workloads.hpp): NHWC, as frost's images are.
+
+using cnn = frost::sequential<
+    frost::input<cnn_sizes::height, cnn_sizes::width, cnn_sizes::channels>,
+    frost::conv2d<cnn_sizes::filters1, cnn_sizes::kernel, cnn_sizes::kernel>,  // 0
+    frost::batch_normalization<cnn_sizes::bn_momentum, cnn_sizes::bn_epsilon>,  // 1
+    frost::activation<frost::relu>,                                             // 2
+    frost::max_pooling2d<cnn_sizes::pool, cnn_sizes::pool>,                     // 3
+    frost::conv2d<cnn_sizes::filters2, cnn_sizes::kernel, cnn_sizes::kernel>,  // 4
+    frost::batch_normalization<cnn_sizes::bn_momentum, cnn_sizes::bn_epsilon>,  // 5
+    frost::activation<frost::relu>,                                             // 6
+    frost::max_pooling2d<cnn_sizes::pool, cnn_sizes::pool>,                     // 7
+    frost::flatten,                                                             // 8
+    frost::dense<classes, frost::softmax>>;                                     // 9
+// `frozen`: the convolutional base (both convolutions, both batch normalizations, which then run
+// in inference mode) frozen; only the head trains.
+template <class Model>
+auto freeze_cnn_base(Model&& m) {
+  return frost::freeze<0, 1, 4, 5>(std::forward<Model>(m));
+}
+using cnn_frozen = decltype(freeze_cnn_base(std::declval<cnn>()));
+static_assert(cnn_frozen::trainable_param_count == cnn_sizes::flat * classes + classes);
+
+template <class Span>
+void load_span(Span dst, const std::vector<float>& src) {
+  static_assert(Span::extent != std::dynamic_extent);
+  if (src.size() != Span::extent) throw std::logic_error("frost_models: a cnn kernel does not have the workload's size");
+  std::copy(src.begin(), src.end(), dst.begin());
+}
+
+template <class View>
+void load_batch_normalization(View v) {  // Keras's initial values
+  std::fill(v.gamma().begin(), v.gamma().end(), 1.f);
+  std::fill(v.beta().begin(), v.beta().end(), 0.f);
+  std::fill(v.moving_mean().begin(), v.moving_mean().end(), 0.f);
+  std::fill(v.moving_variance().begin(), v.moving_variance().end(), 1.f);
+}
+
+// The cnn model with the peers' weights (cnn_weights): the kernels are HWIO as frost's, and the
+// head's rows are in (h, w, c) order, which is frost's flatten of an NHWC tensor.
+inline cnn make_cnn() {
+  cnn m = cnn::init(0);
+  const cnn_weights w;
+  load_span(m.layer<0>().kernel(), w.conv1);
+  std::fill(m.layer<0>().bias().begin(), m.layer<0>().bias().end(), 0.f);
+  load_batch_normalization(m.layer<1>());
+  load_span(m.layer<4>().kernel(), w.conv2);
+  std::fill(m.layer<4>().bias().begin(), m.layer<4>().bias().end(), 0.f);
+  load_batch_normalization(m.layer<5>());
+  load_span(m.layer<9>().kernel(), w.dense);
+  std::fill(m.layer<9>().bias().begin(), m.layer<9>().bias().end(), 0.f);
   return m;
 }
 

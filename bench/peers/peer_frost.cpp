@@ -1,10 +1,13 @@
 // frost itself under the peers' protocol (workloads.hpp): the same workloads, names, data,
 // initial weights and counters, so that a runner can put frost and its peers side by side.
-// Frozen configurations are frost model types with the leading layers frozen.
+// Frozen configurations are frost model types with the leading layers (for cnn, the
+// convolutional base) frozen.
 //
 // Built twice:
-//   peer_frost             the MLP workloads as sequential<...> models, and the functional
-//                          workloads (residual, two_branch) as make_model(...) graphs
+//   peer_frost             the MLP workloads as sequential<...> models, the functional
+//                          workloads (residual, two_branch) as make_model(...) graphs, and the
+//                          convolutional workload (cnn) as a sequential model of conv2d,
+//                          batch_normalization, max_pooling2d, flatten and dense
 //   peer_frost_functional  (FROST_BENCH_FUNCTIONAL_CHAIN) the MLP workloads only, each written as
 //                          a functional chain of the same layers: make_model(in, dense{}(...(in)));
 //                          beside peer_frost it measures what the functional API costs
@@ -104,6 +107,19 @@ void run_graph(benchmark::State& state, const graph_case& gc) {
   else if (gc.frozen()) run_two_branch<true>(state, gc);
   else run_two_branch<false>(state, gc);
 }
+
+// cnn: `frozen` freezes layers 0, 1, 4, 5 (the convolutions and batch normalizations).
+void run_cnn(benchmark::State& state, const cnn_case& cc) {
+  cnn model = make_cnn();
+  cnn::input_matrix x(cc.batch);
+  fill_inputs(x.data(), cc.batch, cnn_sizes::inputs);
+  if (cc.frozen()) {
+    cnn_frozen frozen = freeze_cnn_base(std::move(model));
+    time_model(state, cc, frozen, x);
+  } else {
+    time_model(state, cc, model, x);
+  }
+}
 #endif
 
 }  // namespace
@@ -112,6 +128,7 @@ int main(int argc, char** argv) {
   register_all(run_case);
 #ifndef FROST_BENCH_FUNCTIONAL_CHAIN
   register_graphs(run_graph);
+  register_cnn(run_cnn);
   return run(argc, argv, "frost", "frost (this tree)");
 #else
   return run(argc, argv, "frost_functional", "frost (this tree), the MLPs as functional chains");
