@@ -149,3 +149,68 @@ TEST_CASE("cnn: two threads give the bits of one", "[graph][cnn][threads]") {
   const auto f1 = run(1, frost::freeze<0, 1>(cnn::init(9))), f2 = run(2, frost::freeze<0, 1>(cnn::init(9)));
   REQUIRE(frost_test::same_bytes(bytes_of(f1), bytes_of(f2)));
 }
+
+TEST_CASE("cnn: a product, a batch normalization in its affine form and an activation run as one product",
+          "[graph][cnn][fusion]") {
+  // Inference fuses conv → batch normalization → relu whatever is frozen; a training pass only
+  // where the batch normalization is frozen (trainable, it uses batch statistics).
+  STATIC_REQUIRE(cnn::plan.inference_fused_into[2] == 1);
+  STATIC_REQUIRE(cnn::plan.inference_fused_into[3] == 1);
+  STATIC_REQUIRE(cnn::plan.inference_fused_last[1] == 3);
+  STATIC_REQUIRE(cnn::plan.fused_into[2] == cnn::plan.npos);
+  using base_frozen = frost::frozen_model_t<cnn, 0, 1>;
+  STATIC_REQUIRE(base_frozen::plan.fused_into[2] == 1);
+  STATIC_REQUIRE(base_frozen::plan.fused_last[1] == 3);
+  // The second convolution (relu in its own epilogue) has no affine after it: nothing fused.
+  STATIC_REQUIRE(cnn::plan.inference_fused_last[5] == 5);
+
+  // The fused result equals the layers run one at a time (separate models: nothing to fuse).
+  using conv_bn_relu = frost::basic_sequential<double, frost::input<9, 8, 2>, frost::conv2d<5, 3, 3>,
+                                               frost::batch_normalization<>, frost::activation<frost::relu>>;
+  STATIC_REQUIRE(conv_bn_relu::plan.inference_fused_last[1] == 3);
+  auto m = conv_bn_relu::init(3);
+  auto bn = m.layer<1>();
+  for (std::size_t c = 0; c < 5; ++c) {
+    bn.gamma()[c] = 0.5 + 0.2 * double(c);
+    bn.beta()[c] = 0.1 * double(c) - 0.2;
+    bn.moving_mean()[c] = 0.05 * double(c);
+    bn.moving_variance()[c] = 0.6 + 0.3 * double(c);
+  }
+  auto conv = frost::basic_sequential<double, frost::input<9, 8, 2>, frost::conv2d<5, 3, 3>>::init(0);
+  std::copy(m.layer<0>().kernel().begin(), m.layer<0>().kernel().end(), conv.layer<0>().kernel().begin());
+  auto norm = frost::basic_sequential<double, frost::input<7, 6, 5>, frost::batch_normalization<>>::init(0);
+  std::copy(m.state().begin(), m.state().end(), norm.state().begin());
+  std::copy(bn.gamma().begin(), bn.gamma().end(), norm.layer<0>().gamma().begin());
+  std::copy(bn.beta().begin(), bn.beta().end(), norm.layer<0>().beta().begin());
+  auto relu = frost::basic_sequential<double, frost::input<7, 6, 5>, frost::activation<frost::relu>>::init(0);
+  frost::matrix<double, 9, 8, 2> x(4);
+  frost_test::fill_uniform(x.values(), 17);
+  const auto fused = m(x);
+  const auto apart = relu(norm(conv(x)));
+  REQUIRE(fused.size() == apart.size());
+  for (std::size_t i = 0; i < fused.size(); ++i) REQUIRE(frost_test::close(fused.data()[i], apart.data()[i], 1e-12));
+}
+
+TEST_CASE("cnn: gradients through a fused frozen chain match finite differences", "[graph][cnn][fusion][gradients]") {
+  // A trainable convolution below a frozen conv → frozen batch normalization → relu chain, which
+  // the training pass fuses; then an activation whose derivative reads its input, which stops a
+  // chain at the batch normalization.
+  using net = frost::basic_sequential<double, frost::input<7, 6, 2>, frost::conv2d<3, 2, 2, frost::tanh_activation>,
+                                      frost::frozen<frost::conv2d<4, 2, 2>>, frost::frozen<frost::batch_normalization<>>,
+                                      frost::activation<frost::relu>, frost::frozen<frost::conv2d<3, 2, 2>>,
+                                      frost::frozen<frost::batch_normalization<0.9f>>, frost::activation<frost::swish>,
+                                      frost::flatten, frost::dense<2>>;
+  STATIC_REQUIRE(net::plan.fused_into[3] == 2);
+  STATIC_REQUIRE(net::plan.fused_into[4] == 2);
+  STATIC_REQUIRE(net::plan.fused_into[6] == 5);
+  STATIC_REQUIRE(net::plan.fused_into[7] == net::plan.npos);  // swish' reads its input
+  frost::matrix<double, 7, 6, 2> x(3);
+  frost_test::fill_uniform(x.values(), 5);
+  frost::matrix<double, 2> y(3);
+  frost_test::fill_uniform(y.values(), 6);
+  auto m = net::init(8);
+  m.layer<2>().moving_variance()[1] = 0.4;
+  m.layer<2>().beta()[3] = 0.3;
+  m.layer<5>().gamma()[0] = 1.7;
+  REQUIRE(frost_test::check_model_gradients(m, frost::mean_squared_error{}, x, y) == net::trainable_param_count);
+}

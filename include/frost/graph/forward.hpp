@@ -12,6 +12,7 @@
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/model.hpp>
 #include <frost/graph/plan.hpp>
+#include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
 
 #include <array>
@@ -68,11 +69,23 @@ T* scratch_row(const pass_buffers<T>& b, index_range r) noexcept {
 }
 
 /// Node I forward over rows r (and, for layers that split units, `units` of its outputs).
+/// The node a fused producer's output goes to: its only reader (the affine of its chain).
+template <class Plan>
+constexpr std::size_t fused_affine_of(const Plan& p, bool training, std::size_t producer) {
+  for (std::size_t n = producer + 1; n < Plan::nodes; ++n)
+    if ((training ? p.fused_into[n] : p.inference_fused_into[n]) == producer) return n;
+  return producer;
+}
+
+/// Node I forward over rows r (and, for layers that split units, `units` of its outputs). A node
+/// fused into a product runs inside it; a producer of a fused chain computes the whole chain.
 template <bool Training, bool ShareLocal, class Model, std::size_t I, class T>
 void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part units = part::whole()) noexcept {
   constexpr auto& p = Model::plan;
   constexpr node_facts f = p.facts[I];
-  if constexpr (f.arity != 0) {
+  constexpr std::size_t into = Training ? p.fused_into[I] : p.inference_fused_into[I];
+  constexpr std::size_t last = Training ? p.fused_last[I] : p.inference_fused_last[I];
+  if constexpr (f.arity != 0 && into == p.npos) {
     using L = typename Model::template node_spec<I>;
     [&]<class... In>(shape_list<In...>*) {
       std::array<const T*, sizeof...(In)> ins{};
@@ -84,7 +97,7 @@ void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part 
       a.x = ins[0];
       a.inputs = ins.data();
       a.rows = r.size();
-      a.y = forward_row<Training, ShareLocal, Model, I>(b, r);
+      a.y = forward_row<Training, ShareLocal, Model, last>(b, r);
       if constexpr (Training && p.extra_offset[I] != p.npos)
         a.kept = b.ws + p.extra_offset[I] * b.cap + r.begin * f.extra_kept;
       a.share = units;
@@ -97,7 +110,24 @@ void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part 
       a.training = Training;
       a.noise = mix_keys(b.noise, I);
       a.first_row = r.begin;
-      L::template forward<In...>(a);
+      if constexpr (last == I) {
+        L::template forward<In...>(a);
+      } else {
+        // y = f(s·(x·W + b) + t): the affine node's s and t per channel, f the activation's.
+        constexpr std::size_t J = fused_affine_of(p, Training, I);
+        using A = typename Model::template node_spec<J>;
+        using AIn = typename Model::template node_input_shapes<J>;
+        constexpr std::size_t C = Model::template node_output_shape<J>::dims[Model::template node_output_shape<J>::rank - 1];
+        std::array<T, C> scale{}, shift{};
+        [&]<class X>(shape_list<X>*) {
+          A::template affine<X>(m.template parameter_block<J>(), m.template state_block<J>(), scale.data(), shift.data());
+        }(static_cast<AIn*>(nullptr));
+        if constexpr (last == J)
+          L::template forward_fused<In...>(a, scale.data(), shift.data(), kernels::identity{});
+        else
+          L::template forward_fused<In...>(a, scale.data(), shift.data(),
+                                           typename Model::template node_spec<last>::epilogue_function{});
+      }
     }(static_cast<typename Model::template node_input_shapes<I>*>(nullptr));
   }
 }

@@ -148,6 +148,10 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
     f.scratch = tr::template scratch<In...>;
     f.state = tr::template state_count<In...>;
     f.flops = tr::template flops<In...>;
+    f.fusable_producer = tr::template fusable_producer<In...>;
+    f.affine_in_training = tr::affine_in_training;
+    f.affine_in_inference = tr::affine_in_inference;
+    f.pointwise_activation = tr::pointwise_activation;
   }
   return f;
 }

@@ -40,6 +40,10 @@ struct node_facts {
   bool splits_units = false;           ///< forward and weight gradient split by units
   bool param_grad_splits_units = false;  ///< weight gradient split by units
   bool fuses_activation = false;       ///< its weight gradient can apply f' as it loads dL/dy
+  bool fusable_producer = false;       ///< a product whose epilogue can take an affine and an activation
+  bool affine_in_training = false;     ///< y = x·s + t per channel in a training pass
+  bool affine_in_inference = false;    ///< ... in inference
+  bool pointwise_activation = false;   ///< y = f(x) elementwise
 };
 
 /// One input of a node: the node it reads and the scalars per sample that come in.
@@ -95,6 +99,11 @@ struct graph_plan {
   std::array<std::size_t, N> inference_offset{};
   /// Which model input a node is (npos: a layer).
   std::array<std::size_t, N> input_position{};
+  /// Epilogue fusion, for the training and the inference pass: a fused node runs inside the
+  /// product of `fused_into` (npos: it runs itself); a producer writes its chain's result into the
+  /// output of `fused_last` (itself when nothing is fused into it).
+  std::array<std::size_t, N> fused_into{}, fused_last{};
+  std::array<std::size_t, N> inference_fused_into{}, inference_fused_last{};
 
   std::size_t trainable_count = 0;
   std::size_t frozen_count = 0;
@@ -267,6 +276,47 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
       if (backward_reads && backward_time(c) > last_read[from]) last_read[from] = backward_time(c);
     }
   }
+  // Epilogue fusion: producer → per-channel affine → elementwise activation, each the only reader
+  // of the one before, computed as one product whose epilogue applies the rest. In a training
+  // pass the values between them must not be read by any backward either.
+  std::array<std::size_t, N> readers{}, consumer{};
+  for (std::size_t c = 0; c < N; ++c)
+    for (std::size_t e = facts[c].first_edge; e < facts[c].first_edge + facts[c].arity; ++e) {
+      ++readers[edges[e].from];
+      consumer[edges[e].from] = c;
+    }
+  auto fuse = [&](bool training, std::array<std::size_t, N>& into, std::array<std::size_t, N>& last) {
+    for (std::size_t n = 0; n < N; ++n) into[n] = npos, last[n] = n;
+    auto only_reader = [&](std::size_t n) {  // the one node reading n, in forward only (npos: none)
+      if (n + 1 == N || readers[n] != 1) return npos;
+      const std::size_t c = consumer[n];
+      return facts[c].arity == 1 && (!training || last_read[n] == c) ? c : npos;
+    };
+    for (std::size_t i = 0; i < N; ++i) {
+      if (!facts[i].fusable_producer) continue;
+      const std::size_t j = only_reader(i);
+      if (j == npos || !(training ? facts[j].affine_in_training : facts[j].affine_in_inference)) continue;
+      into[j] = i;
+      last[i] = j;
+      const std::size_t k = only_reader(j);
+      if (k != npos && facts[k].pointwise_activation) {
+        into[k] = i;
+        last[i] = k;
+      }
+    }
+  };
+  fuse(true, p.fused_into, p.fused_last);
+  fuse(false, p.inference_fused_into, p.inference_fused_last);
+  // A fused chain's result is written when its producer runs; the values inside it never are.
+  auto first_write_of = [](const std::array<std::size_t, N>& into, const std::array<std::size_t, N>& last,
+                           std::size_t n) {
+    return into[n] != npos && last[into[n]] == n ? into[n] : n;
+  };
+  auto materialized = [](const std::array<std::size_t, N>& into, const std::array<std::size_t, N>& last,
+                         std::size_t n) {
+    return last[n] == n && (into[n] == npos || last[into[n]] == n);
+  };
+
   // Which nodes receive a gradient, and when it is first written.
   std::array<bool, N> receives{};
   std::array<std::size_t, N> first_write{};
@@ -317,7 +367,8 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
         owner[count++] = 2 * N + i;
       }
       if (p.keeps_output[i]) continue;
-      life[count] = {i, last_forward_read[i], facts[i].out_size};
+      life[count] = {first_write_of(p.fused_into, p.fused_last, i), last_forward_read[i],
+                     materialized(p.fused_into, p.fused_last, i) ? facts[i].out_size : 0};
       owner[count++] = i;
     }
     for (std::size_t i = N; i-- > 0;) {
@@ -355,7 +406,8 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
         owner[count++] = N + i;
       }
       if (i + 1 == N) continue;
-      life[count] = {i, last_forward_read[i], facts[i].out_size};
+      life[count] = {first_write_of(p.inference_fused_into, p.inference_fused_last, i), last_forward_read[i],
+                     materialized(p.inference_fused_into, p.inference_fused_last, i) ? facts[i].out_size : 0};
       owner[count++] = i;
     }
     p.inference_per_sample = detail::place_first_fit(life, count, offset);

@@ -217,6 +217,22 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
   }
 }
 
+/// Y = f(scale·(X·W + bias) + shift), scale and shift per column: the product of a layer whose
+/// output goes through a per-channel affine (an inference-mode batch normalization) and then f,
+/// as one product over W·scale and bias·scale + shift, folded into a copy on the stack (at most
+/// `max_folded` scalars). Overwrites Y.
+inline constexpr std::size_t max_folded = 65536;
+template <std::size_t K, std::size_t N, class T, class F>
+void gemm_forward_affine(const T* x, std::size_t m, const T* w, const T* bias, const T* scale, const T* shift, T* y,
+                         const F& f, part share = part::whole()) noexcept {
+  static_assert(K * N + N <= max_folded, "frost::kernels::gemm_forward_affine: the folded weights must fit the stack");
+  alignas(64) T folded[K * N + N];
+  for (std::size_t k = 0; k < K; ++k)
+    for (std::size_t j = 0; j < N; ++j) folded[k * N + j] = w[k * N + j] * scale[j];
+  for (std::size_t j = 0; j < N; ++j) folded[K * N + j] = (bias != nullptr ? bias[j] : T{}) * scale[j] + shift[j];
+  gemm_forward<K, N>(x, m, folded, folded + K * N, y, static_cast<T*>(nullptr), f, share);
+}
+
 namespace detail {
 
 // One vector of dZ = p(G, z, y) at offset `at`, loaded from G (and z, y where p reads them) and

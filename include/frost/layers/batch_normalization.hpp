@@ -92,16 +92,32 @@ struct batch_normalization_base {
     std::fill_n(state + C, C, T{1});
   }
 
+  /// Inference mode is y = x·s + t per channel: the plan may fuse it into the product before it.
+  static constexpr bool affine_in_inference = true;
+
+  /// s and t of channels [c0, c1) from gamma, beta, a mean and a variance.
+  template <class T>
+  static void scale_shift(const T* gamma, const T* beta, const T* mean, const T* var, T* s, T* t, std::size_t c0,
+                          std::size_t c1) noexcept {
+    for (std::size_t c = c0; c < c1; ++c) {
+      s[c] = gamma[c] / std::sqrt(var[c] + static_cast<T>(Epsilon));
+      t[c] = beta[c] - mean[c] * s[c];
+    }
+  }
+  /// The inference-mode affine: s and t from the weights and the moving statistics.
+  template <class In, class T>
+  static void affine(const T* params, const T* state, T* s, T* t) noexcept {
+    constexpr std::size_t C = channels_of<In>;
+    scale_shift(params, params + C, state, state + C, s, t, 0, C);
+  }
+
   /// y = x·s + t for channels [c0, c1) of `rows` samples, with s and t from `mean` and `var`.
   template <class In, class T>
   static void normalize(const T* x, std::size_t rows, T* y, const T* gamma, const T* beta, const T* mean,
                         const T* var, std::size_t c0, std::size_t c1) noexcept {
     constexpr std::size_t C = channels_of<In>;
     std::array<T, C> s{}, t{};
-    for (std::size_t c = c0; c < c1; ++c) {
-      s[c] = gamma[c] / std::sqrt(var[c] + static_cast<T>(Epsilon));
-      t[c] = beta[c] - mean[c] * s[c];
-    }
+    scale_shift(gamma, beta, mean, var, s.data(), t.data(), c0, c1);
     const std::size_t n = rows * (In::size / C);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t c = c0; c < c1; ++c) y[i * C + c] = x[i * C + c] * s[c] + t[c];
@@ -167,6 +183,8 @@ template <float Momentum, float Epsilon>
 struct frozen_batch_normalization : batch_normalization_base<Momentum, Epsilon> {
   using base = batch_normalization_base<Momentum, Epsilon>;
   static constexpr bool rows_independent = true;
+  /// Always the affine: the plan may fuse it into the product before it in training too.
+  static constexpr bool affine_in_training = true;
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {

@@ -103,6 +103,12 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
   template <class In, class T>
   using params = conv2d_params<T, KH, KW, geometry<In>::C, Filters>;
 
+  /// With a linear activation and a kernel that fits the stack folded, the plan may fuse a
+  /// following per-channel affine and activation into this product (`forward_fused`).
+  template <class In>
+  static constexpr bool fusable_producer =
+      std::is_same_v<activation_type, activations::linear> && param_count<In> <= kernels::max_folded;
+
   /// glorot_uniform kernel: U(-l, l), l = sqrt(6 / (fan_in + fan_out)); zero bias.
   template <class In, class T>
   static void initialize(T* p, random_stream& rng) {
@@ -121,6 +127,17 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
     const T* w = a.params;
     kernels::gemm_forward<patch<In>, Filters>(p, a.rows * positions<In>, w, w + patch<In> * Filters, a.y,
                                               static_cast<T*>(nullptr), typename activation::function{});
+  }
+
+  /// y = f(scale·(P·W + b) + shift) per filter: this layer, an affine and an activation as one
+  /// product (the plan's epilogue fusion).
+  template <class In, class T, class F>
+  static void forward_fused(const forward_args<T>& a, const T* scale, const T* shift, const F& f) noexcept {
+    T* p = a.kept != nullptr ? a.kept : a.scratch;
+    kernels::im2col<geometry<In>, KH, KW, stride_rows, stride_cols>(a.x, a.rows, p);
+    const T* w = a.params;
+    kernels::gemm_forward_affine<patch<In>, Filters>(p, a.rows * positions<In>, w, w + patch<In> * Filters, scale,
+                                                     shift, a.y, f);
   }
 
   /// activation: dz = f'·dL/dy in place. params: dW = Pᵀ·dz, db = Σ dz over `a.share` of the

@@ -69,6 +69,20 @@ struct dense : layer_call<dense<Units, Activation>> {
   template <class In, class T>
   using params = dense_params<T, In::size, Units>;
 
+  /// With a linear activation and weights that fit the stack folded, the plan may fuse a
+  /// following per-channel affine and activation into this product (`forward_fused`).
+  template <class In>
+  static constexpr bool fusable_producer =
+      std::is_same_v<activation_type, activations::linear> && param_count<In> <= kernels::max_folded;
+
+  /// y = f(scale·(x·W + b) + shift) per unit, over `a.share` of the units: this layer, an affine
+  /// and an activation as one product (the plan's epilogue fusion).
+  template <class In, class T, class F>
+  static void forward_fused(const forward_args<T>& a, const T* scale, const T* shift, const F& f) noexcept {
+    kernels::gemm_forward_affine<In::size, Units>(a.x, a.rows, a.params, a.params + In::size * Units, scale, shift,
+                                                  a.y, f, a.share);
+  }
+
   /// glorot_uniform kernel: U(-l, l), l = sqrt(6 / (fan_in + fan_out)); zero bias.
   template <class In, class T>
   static void initialize(T* p, random_stream& rng) {

@@ -33,7 +33,13 @@
 /// units), `param_grad_splits_units` [splits_units] (the params stage alone does), `fuses_activation` [false] (the params stage can apply f' itself: see below),
 /// `merge` [false] (it takes several inputs), `frozen_form` [L] (the spec that runs when the
 /// layer is frozen: batch normalization becomes its inference-mode affine form),
-/// `gradient_params<In..., T>` [params] (the view of its gradient block).
+/// `gradient_params<In..., T>` [params] (the view of its gradient block). Epilogue fusion (the
+/// plan computes a producer, a per-channel affine and an activation as one product where nothing
+/// reads the values between them): `fusable_producer<In...>` [false] (a product with a linear
+/// activation that provides `forward_fused<In...>(args, scale, shift, f)`: y = f(scale·(x·W + b)
+/// + shift) per output channel), `affine_in_training` / `affine_in_inference` [false] (in that
+/// mode the layer is y = x·s + t per channel, with `affine<In...>(params, state, s, t)`),
+/// `pointwise_activation` [false] (y = f(x) for the elementwise functor `epilogue_function`).
 ///
 /// Backward stages (the first argument of `backward`, a compile-time `stage<S>` so that a stage
 /// the plan never calls is never instantiated), called only where the plan needs them:
@@ -201,6 +207,23 @@ struct layer_traits {
   static constexpr double flops = detail::flops_of<L, In...>();
   /// The spec that runs when `L` is frozen.
   using frozen_form = typename detail::frozen_form_of<L>::type;
+  template <class... In>
+  static constexpr bool fusable_producer = [] {
+    if constexpr (requires { L::template fusable_producer<In...>; }) return bool(L::template fusable_producer<In...>);
+    else return false;
+  }();
+  static constexpr bool affine_in_training = [] {
+    if constexpr (requires { L::affine_in_training; }) return bool(L::affine_in_training);
+    else return false;
+  }();
+  static constexpr bool affine_in_inference = [] {
+    if constexpr (requires { L::affine_in_inference; }) return bool(L::affine_in_inference);
+    else return false;
+  }();
+  static constexpr bool pointwise_activation = [] {
+    if constexpr (requires { L::pointwise_activation; }) return bool(L::pointwise_activation);
+    else return false;
+  }();
 };
 
 /// A layer spec as far as it can be checked without an input shape: a Keras name and an expected
