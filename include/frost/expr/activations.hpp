@@ -322,10 +322,18 @@ struct activation_traits<A> {
       return A::derivative(g, y);
     }
   };
+  /// y = f(z): one pass for an elementwise f, in place or not; softmax over rows of y.
   template <std::size_t N, class T>
   static void forward(const T* z, T* y, std::size_t rows) noexcept {
-    if (y != z) std::copy(z, z + rows * N, y);
-    A::template forward<N>(y, rows);
+    if constexpr (elementwise) {
+      simd::for_each_lane<T>(rows * N, [&]<std::size_t B>(std::size_t i) {
+        using L = simd::lanes<T, B>;
+        L::store(y + i, A::apply(L::load(z + i)));
+      });
+    } else {
+      if (y != z) std::copy(z, z + rows * N, y);
+      A::template forward<N>(y, rows);
+    }
   }
   template <std::size_t N, class T>
   static void backward(const T*, const T* y, T* g, std::size_t rows) noexcept {

@@ -72,15 +72,17 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
               constexpr std::size_t e = f.first_edge + J;
               if constexpr (p.edge_needs_grad[e]) {
                 T* dx = b.ws + p.gradient_offset[p.edges[e].from] * b.cap;
-                const bool split = f.rows_independent && worth_splitting(product_flops, pool);
+                const bool split = (f.rows_independent || f.splits_units) && worth_splitting(product_flops, pool);
                 run_parts(pool, split, [&](part share) noexcept {
-                  const index_range r = share.of(rows, p.row_grain);
+                  // By rows; a layer that needs the whole batch (batch statistics), by units.
+                  const index_range r = f.rows_independent ? share.of(rows, p.row_grain) : index_range{0, rows};
                   if (r.empty()) return;
                   backward_args<T> a = args(r);
                   a.dx = dx + r.begin * sizes[J];
                   a.input = J;
                   a.accumulate = p.edge_accumulates[e];
                   a.with_activation = activation_pending && !p.needs_param_grad[I];
+                  if constexpr (!f.rows_independent) a.share = share;
                   L::template backward<In...>(stage<backward_stage::input>{}, a);
                 });
               }

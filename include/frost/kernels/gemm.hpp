@@ -300,23 +300,24 @@ inline constexpr bool pack_weight = N * sizeof(T) >= 2048;
 // Rows beyond which a weight-gradient product is blocked over rows whatever its width.
 inline constexpr std::size_t long_reduction = 1024;
 
-// dW and db over columns [j0, j1) with each strip of dZ (up to 256 rows × one column chunk)
-// copied to a contiguous block as the prologue computes it; every tile of K then streams through
-// the block.
+// dW and db over columns [j0, j1), block of rows by block of rows (up to 256): each strip of dZ
+// in the block is copied to a contiguous block as the prologue computes it, and every tile of K
+// streams through it while the block's rows of X stay in cache for the next strip.
 // OnlyPartial: [j0, j1) is one partial vector's columns (the rest of an unpacked product).
 template <std::size_t K, std::size_t N, bool OnlyPartial, class T, class P>
 inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
                           std::size_t j0, std::size_t j1) noexcept {
   constexpr std::size_t MB = 256;
   alignas(64) T packed[MB * 2 * native<T>::width];
-  auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
-    using V = vec_t<T, B>;
-    constexpr std::size_t L = B / sizeof(T), width = VN * L;
-    constexpr bool prologue = !std::is_same_v<P, no_prologue>;
-    const std::size_t n = j1 - j;
-    V dbacc[VN] = {};
-    for (std::size_t i0 = 0; i0 < m; i0 += MB) {
-      const std::size_t mb = std::min(MB, m - i0);
+  for (std::size_t i0 = 0; i0 < m; i0 += MB) {
+    const std::size_t mb = std::min(MB, m - i0);
+    const bool acc = i0 != 0;
+    auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
+      using V = vec_t<T, B>;
+      constexpr std::size_t L = B / sizeof(T), width = VN * L;
+      constexpr bool prologue = !std::is_same_v<P, no_prologue>;
+      const std::size_t n = j1 - j;
+      V dbacc[VN] = {};
       for (std::size_t i = 0; i < mb; ++i)
         for (std::size_t v = 0; v < VN; ++v) {
           const std::size_t at = (i0 + i) * N + j + v * L;
@@ -326,7 +327,6 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
           store<T, B>(packed + i * width + v * L, dv);
           dbacc[v] += dv;
         }
-      const bool acc = i0 != 0;
       auto tile = [&]<std::size_t R>(std::size_t k) {
         weight_tile<R, B, VN, Partial, false, K, width, T, no_prologue, true>(x + i0 * K + k, packed,
                                                                         static_cast<const T*>(nullptr),
@@ -334,15 +334,18 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
                                                         static_cast<T*>(nullptr), n, no_prologue{}, acc);
       };
       constexpr std::size_t R = simd_bytes == 64 ? 8 : 4;
-      std::size_t k = 0;
-      for (; k + R <= K; k += R) tile.template operator()<R>(k);
-      for (; k < K; ++k) tile.template operator()<1>(k);
-    }
-    if (db != nullptr)
-      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(db + j + v * L, dbacc[v], n);
-  };
-  if constexpr (OnlyPartial) partial_column_chunk<T>(j0, j1, strip);
-  else column_chunks<T>(j0, j1, strip);
+      for (std::size_t k = 0; k + R <= K; k += R) tile.template operator()<R>(k);
+      if constexpr (K % R != 0)
+        for (std::size_t k = K / R * R; k < K; ++k) tile.template operator()<1>(k);
+      if (db != nullptr)
+        for (std::size_t v = 0; v < VN; ++v) {
+          const V sum = acc ? load_lanes<T, B, Partial>(db + j + v * L, n) + dbacc[v] : dbacc[v];
+          store_lanes<T, B, Partial>(db + j + v * L, sum, n);
+        }
+    };
+    if constexpr (OnlyPartial) partial_column_chunk<T>(j0, j1, strip);
+    else column_chunks<T>(j0, j1, strip);
+  }
 }
 
 /// Columns of dW a share of the weight-gradient product covers: whole pairs of vectors, so that

@@ -36,6 +36,9 @@ struct activation : parameter_free, layer_call<activation<F>> {
   static constexpr bool backward_reads_output = function::reads_output;
   static constexpr bool backward_reads_input = function::reads_input;
   static constexpr bool rows_independent = true;
+  /// A pass over every value: worth splitting across threads for big inputs.
+  template <class In>
+  static constexpr double flops = double(In::size);
   /// Elementwise: the plan may run it in the epilogue of the product before it.
   static constexpr bool pointwise_activation = function::elementwise;
   using epilogue_function = typename function::function;

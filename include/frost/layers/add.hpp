@@ -26,6 +26,9 @@ struct add : parameter_free, layer_call<add> {
   static constexpr std::string_view keras_name = "add";
   static constexpr bool merge = true;
   static constexpr bool rows_independent = true;
+  /// A pass over every value: worth splitting across threads for big inputs.
+  template <class... In>
+  static constexpr double flops = (0.0 + ... + double(In::size));
 
   using expected_input = same_shapes;
   template <class In0, class... In>

@@ -288,16 +288,17 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
         a.dparams[C + c] = static_cast<T>(sg[c]);
       }
     } else if constexpr (S == backward_stage::input) {
+      const index_range ch = a.share.of(C);
       std::array<T, C> k{}, mg{}, mgx{}, inv{};
       const T count = static_cast<T>(n);
-      for (std::size_t c = 0; c < C; ++c) {
+      for (std::size_t c = ch.begin; c < ch.end; ++c) {
         inv[c] = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
         k[c] = a.params[c] * inv[c];
         mg[c] = sums[c] / count;
         mgx[c] = sums[C + c] * inv[c] * inv[c] / count;  // mean of dL/dy·x̂, over sqrt(σ² + ε)
       }
       for (std::size_t i = 0; i < n; ++i)
-        for (std::size_t c = 0; c < C; ++c) {
+        for (std::size_t c = ch.begin; c < ch.end; ++c) {
           const T d = k[c] * (a.g[i * C + c] - mg[c] - (a.x[i * C + c] - mean[c]) * mgx[c]);
           a.dx[i * C + c] = (a.accumulate ? a.dx[i * C + c] : T{}) + d;
         }

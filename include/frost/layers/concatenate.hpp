@@ -59,6 +59,9 @@ struct concatenate : parameter_free, layer_call<concatenate> {
   static constexpr std::string_view keras_name = "concatenate";
   static constexpr bool merge = true;
   static constexpr bool rows_independent = true;
+  /// A pass over every value: worth splitting across threads for big inputs.
+  template <class... In>
+  static constexpr double flops = (0.0 + ... + double(In::size));
 
   using expected_input = same_but_last_axis;
   template <class In0, class... In>

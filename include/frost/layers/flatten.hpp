@@ -26,7 +26,7 @@ struct flatten : parameter_free, layer_call<flatten> {
   template <class In>
   using output_shape = shape<In::size>;
   template <class In>
-  static constexpr double flops = 0;
+  static constexpr double flops = double(In::size);
 
   static constexpr bool rows_independent = true;
 

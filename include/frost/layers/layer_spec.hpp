@@ -48,7 +48,8 @@
 ///    layer then applies f' to g in place as it goes, needing `fuses_activation`). `share` is a
 ///    share of the units when the layer `splits_units`; shares may run at once.
 ///  - `input`: dx (= or, with `accumulate`, +=) dL/d(input `input`) for `rows` rows (the passes
-///    offset every row pointer); with `with_activation`, f' is applied to g's rows first.
+///    offset every row pointer); with `with_activation`, f' is applied to g's rows first. A layer
+///    whose rows are not independent but `splits_units` gets `share` of the units instead.
 /// The plan calls no stage for layers below the first trainable one and never `params` for a
 /// frozen layer: a frozen layer's weight gradient is not even instantiated.
 
