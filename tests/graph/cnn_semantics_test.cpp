@@ -163,6 +163,10 @@ TEST_CASE("cnn: a product, a batch normalization in its affine form and an activ
   STATIC_REQUIRE(base_frozen::plan.fused_last[1] == 3);
   // The second convolution (relu in its own epilogue) has no affine after it: nothing fused.
   STATIC_REQUIRE(cnn::plan.inference_fused_last[5] == 5);
+  // A trainable batch normalization in a training pass applies the relu after it itself.
+  STATIC_REQUIRE(cnn::plan.fused_into[3] == 2);
+  STATIC_REQUIRE(cnn::plan.fused_last[2] == 3);
+  STATIC_REQUIRE(cnn::plan.fused_last[1] == 1);
 
   // The fused result equals the layers run one at a time (separate models: nothing to fuse).
   using conv_bn_relu = frost::basic_sequential<double, frost::input<9, 8, 2>, frost::conv2d<5, 3, 3>,

@@ -112,6 +112,10 @@ void forward_node(const Model& m, const pass_buffers<T>& b, index_range r, part 
       a.first_row = r.begin;
       if constexpr (last == I) {
         L::template forward<In...>(a);
+      } else if constexpr (p.facts[fused_affine_of(p, Training, I)].pointwise_activation) {
+        // y = f(the layer's output), f the activation's.
+        L::template forward_fused<In...>(a, static_cast<const T*>(nullptr), static_cast<const T*>(nullptr),
+                                         typename Model::template node_spec<last>::epilogue_function{});
       } else {
         // y = f(s·(x·W + b) + t): the affine node's s and t per channel, f the activation's.
         constexpr std::size_t J = fused_affine_of(p, Training, I);

@@ -152,6 +152,7 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
     f.affine_in_training = tr::affine_in_training;
     f.affine_in_inference = tr::affine_in_inference;
     f.pointwise_activation = tr::pointwise_activation;
+    f.activation_epilogue = tr::activation_epilogue;
   }
   return f;
 }

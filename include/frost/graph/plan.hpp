@@ -44,6 +44,7 @@ struct node_facts {
   bool affine_in_training = false;     ///< y = x·s + t per channel in a training pass
   bool affine_in_inference = false;    ///< ... in inference
   bool pointwise_activation = false;   ///< y = f(x) elementwise
+  bool activation_epilogue = false;    ///< it can apply a following activation to its output itself
 };
 
 /// One input of a node: the node it reads and the scalars per sample that come in.
@@ -277,8 +278,9 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
     }
   }
   // Epilogue fusion: producer → per-channel affine → elementwise activation, each the only reader
-  // of the one before, computed as one product whose epilogue applies the rest. In a training
-  // pass the values between them must not be read by any backward either.
+  // of the one before, computed as one product whose epilogue applies the rest; or a layer that
+  // applies a following activation itself (batch normalization → relu). In a training pass the
+  // values between them must not be read by any backward either.
   std::array<std::size_t, N> readers{}, consumer{};
   for (std::size_t c = 0; c < N; ++c)
     for (std::size_t e = facts[c].first_edge; e < facts[c].first_edge + facts[c].arity; ++e) {
@@ -293,6 +295,14 @@ constexpr graph_plan<N, E> make_plan(const std::array<node_facts, N>& facts,
       return facts[c].arity == 1 && (!training || last_read[n] == c) ? c : npos;
     };
     for (std::size_t i = 0; i < N; ++i) {
+      if (facts[i].activation_epilogue && into[i] == npos) {  // e.g. batch normalization → relu
+        const std::size_t k = only_reader(i);
+        if (k != npos && facts[k].pointwise_activation) {
+          into[k] = i;
+          last[i] = k;
+        }
+        continue;
+      }
       if (!facts[i].fusable_producer) continue;
       const std::size_t j = only_reader(i);
       if (j == npos || !(training ? facts[j].affine_in_training : facts[j].affine_in_inference)) continue;

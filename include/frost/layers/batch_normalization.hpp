@@ -7,6 +7,7 @@
 
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
+#include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
 
 #include <algorithm>
@@ -111,16 +112,17 @@ struct batch_normalization_base {
     scale_shift(params, params + C, state, state + C, s, t, 0, C);
   }
 
-  /// y = x·s + t for channels [c0, c1) of `rows` samples, with s and t from `mean` and `var`.
-  template <class In, class T>
+  /// y = f(x·s + t) for channels [c0, c1) of `rows` samples, with s and t from `mean` and `var`
+  /// (f: an elementwise activation the plan fused here, or none).
+  template <class In, class T, class F = kernels::identity>
   static void normalize(const T* x, std::size_t rows, T* y, const T* gamma, const T* beta, const T* mean,
-                        const T* var, std::size_t c0, std::size_t c1) noexcept {
+                        const T* var, std::size_t c0, std::size_t c1, const F& f = {}) noexcept {
     constexpr std::size_t C = channels_of<In>;
     std::array<T, C> s{}, t{};
     scale_shift(gamma, beta, mean, var, s.data(), t.data(), c0, c1);
     const std::size_t n = rows * (In::size / C);
     for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t c = c0; c < c1; ++c) y[i * C + c] = x[i * C + c] * s[c] + t[c];
+      for (std::size_t c = c0; c < c1; ++c) y[i * C + c] = f(x[i * C + c] * s[c] + t[c]);
   }
 };
 
@@ -183,13 +185,19 @@ template <float Momentum, float Epsilon>
 struct frozen_batch_normalization : batch_normalization_base<Momentum, Epsilon> {
   using base = batch_normalization_base<Momentum, Epsilon>;
   static constexpr bool rows_independent = true;
-  /// Always the affine: the plan may fuse it into the product before it in training too.
+  /// Always the affine: the plan may fuse it into the product before it in training too, or a
+  /// following activation into it.
   static constexpr bool affine_in_training = true;
+  static constexpr bool activation_epilogue = true;
 
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {
+    forward_fused<In>(a, static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), kernels::identity{});
+  }
+  template <class In, class T, class F>
+  static void forward_fused(const forward_args<T>& a, const T*, const T*, const F& f) noexcept {
     constexpr std::size_t C = channels_of<In>;
-    base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, a.state, a.state + C, 0, C);
+    base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, a.state, a.state + C, 0, C, f);
   }
 
   /// input: dx (+)= s·dL/dy.
@@ -237,19 +245,29 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
   template <class In>
   static constexpr std::size_t scratch = 2 * detail::channels_of<In>;
 
+  /// A following elementwise activation may run in its normalizing pass (`forward_fused`).
+  static constexpr bool activation_epilogue = true;
+
   /// Training: batch statistics, normalize, update the moving statistics; inference: the affine
   /// of the moving statistics. Over `a.share` of the channels.
   template <class In, class T>
   static void forward(const forward_args<T>& a) noexcept {
+    forward_fused<In>(a, static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), kernels::identity{});
+  }
+
+  /// The same with y = f(normalized x): this layer and the activation after it in one pass.
+  template <class In, class T, class F>
+  static void forward_fused(const forward_args<T>& a, const T*, const T*, const F& f) noexcept {
     constexpr std::size_t C = detail::channels_of<In>;
     const index_range ch = a.share.of(C);
     if (!a.training) {
-      base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, a.state, a.state + C, ch.begin, ch.end);
+      base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, a.state, a.state + C, ch.begin, ch.end, f);
       return;
     }
     std::array<T, C> mean{}, var{};
     detail::batch_moments<C>(a.x, a.rows * (In::size / C), ch.begin, ch.end, mean, var);
-    base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, mean.data(), var.data(), ch.begin, ch.end);
+    base::template normalize<In>(a.x, a.rows, a.y, a.params, a.params + C, mean.data(), var.data(), ch.begin, ch.end,
+                                 f);
     const T m = static_cast<T>(Momentum), rest = static_cast<T>(1.0f - Momentum);
     for (std::size_t c = ch.begin; c < ch.end; ++c) {
       a.state[c] = a.state[c] * m + mean[c] * rest;

@@ -39,7 +39,9 @@
 /// activation that provides `forward_fused<In...>(args, scale, shift, f)`: y = f(scale·(x·W + b)
 /// + shift) per output channel), `affine_in_training` / `affine_in_inference` [false] (in that
 /// mode the layer is y = x·s + t per channel, with `affine<In...>(params, state, s, t)`),
-/// `pointwise_activation` [false] (y = f(x) for the elementwise functor `epilogue_function`).
+/// `pointwise_activation` [false] (y = f(x) for the elementwise functor `epilogue_function`),
+/// `activation_epilogue` [false] (a layer that is not a product but provides `forward_fused(args,
+/// nullptr, nullptr, f)`, applying f to its output: batch normalization).
 ///
 /// Backward stages (the first argument of `backward`, a compile-time `stage<S>` so that a stage
 /// the plan never calls is never instantiated), called only where the plan needs them:
@@ -219,6 +221,10 @@ struct layer_traits {
   }();
   static constexpr bool affine_in_inference = [] {
     if constexpr (requires { L::affine_in_inference; }) return bool(L::affine_in_inference);
+    else return false;
+  }();
+  static constexpr bool activation_epilogue = [] {
+    if constexpr (requires { L::activation_epilogue; }) return bool(L::activation_epilogue);
     else return false;
   }();
   static constexpr bool pointwise_activation = [] {
