@@ -304,9 +304,11 @@ inline constexpr std::size_t long_reduction = 1024;
 // in the block is copied to a contiguous block as the prologue computes it, and every tile of K
 // streams through it while the block's rows of X stay in cache for the next strip.
 // OnlyPartial: [j0, j1) is one partial vector's columns (the rest of an unpacked product).
+// [k0, k1): the rows of dW to compute (all by default; a share of them, cut at multiples of the
+// tile height, for a split by rows of dW).
 template <std::size_t K, std::size_t N, bool OnlyPartial, class T, class P>
 inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
-                          std::size_t j0, std::size_t j1) noexcept {
+                          std::size_t j0, std::size_t j1, std::size_t k0 = 0, std::size_t k1 = K) noexcept {
   constexpr std::size_t MB = 256;
   alignas(64) T packed[MB * 2 * native<T>::width];
   for (std::size_t i0 = 0; i0 < m; i0 += MB) {
@@ -333,10 +335,12 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
                                                         static_cast<const T*>(nullptr), mb, dw + k * N + j, N,
                                                         static_cast<T*>(nullptr), n, no_prologue{}, acc);
       };
+      // k0 is a multiple of R (shares of K are cut at multiples of R); only the end of K has a rest.
       constexpr std::size_t R = simd_bytes == 64 ? 8 : 4;
-      for (std::size_t k = 0; k + R <= K; k += R) tile.template operator()<R>(k);
+      for (std::size_t k = k0; k + R <= k1; k += R) tile.template operator()<R>(k);
       if constexpr (K % R != 0)
-        for (std::size_t k = K / R * R; k < K; ++k) tile.template operator()<1>(k);
+        if (k1 == K)
+          for (std::size_t k = K / R * R; k < K; ++k) tile.template operator()<1>(k);
       if (db != nullptr)
         for (std::size_t v = 0; v < VN; ++v) {
           const V sum = acc ? load_lanes<T, B, Partial>(db + j + v * L, n) + dbacc[v] : dbacc[v];
@@ -400,6 +404,19 @@ void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, cons
   }
 }
 
+
+/// dW = Xᵀ·dZ for `share` of the rows of dW (the inputs K), all columns, blocked over the m rows;
+/// share 0 also writes db = Σ_rows dZ (db may be null). Each share reads only its columns of X,
+/// so shares split the traffic of a long X (a convolution's patches) instead of each reading all
+/// of it, as a split by columns would. Overwrites its rows of dW.
+template <std::size_t K, std::size_t N, class T>
+void gemm_weight_rows(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share) noexcept {
+  const index_range ks = share.of(K, simd_bytes == 64 ? 8 : 4);
+  if (ks.empty()) return;
+  detail::weight_packed<K, N, false>(x, const_cast<T*>(dz), m, dw, share.index == 0 ? db : nullptr, no_prologue{},
+                                     static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), 0, N, ks.begin,
+                                     ks.end);
+}
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
 template <std::size_t K, std::size_t N, class T>

@@ -89,7 +89,8 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
 
   static constexpr bool rows_independent = true;
   static constexpr bool backward_reads_output = activation::reads_output;
-  /// The forward splits by rows (each share makes its own patches); the weight gradient by filters.
+  /// The forward splits by rows (each share makes its own patches); the weight gradient by filters,
+  /// or, with a linear activation, by rows of the kernel (each share reads its part of P).
   static constexpr bool param_grad_splits_units = true;
   static constexpr bool fuses_activation = true;
   /// The patches, kept from forward for the weight gradient when the layer trains.
@@ -150,6 +151,12 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
       activation::template backward<Filters>(static_cast<const T*>(nullptr), a.y, a.g, a.rows * m_per_row);
     } else if constexpr (S == backward_stage::params) {
       T* dw = a.dparams;
+      if constexpr (std::is_same_v<activation_type, activations::linear>) {
+        // Nothing to apply to dL/dy: split by rows of dW, each share reading its columns of P.
+        kernels::gemm_weight_rows<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
+                                                      a.share);
+        return;
+      }
       if (a.with_activation)
         kernels::gemm_weight<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
                                                  typename activation::derivative_function{}, a.y,
