@@ -214,6 +214,14 @@ TEST_CASE("conv2d and pooling: gradients match finite differences in double", "[
     auto m = net::init(3);
     REQUIRE(frost_test::check_model_gradients(m, frost::mean_squared_error{}, x, y) == net::trainable_param_count);
   }
+  SECTION("max pooling whose windows tile the input exactly (each gradient written once)") {
+    using net = frost::basic_sequential<double, frost::input<8, 6, 2>, frost::conv2d<3, 3, 3, frost::tanh_activation>,
+                                        frost::max_pooling2d<2, 2>, frost::flatten, frost::dense<2>>;
+    frost::matrix<double, 8, 6, 2> x(3);
+    frost_test::fill_uniform(x.values(), 9);
+    auto m = net::init(5);
+    REQUIRE(frost_test::check_model_gradients(m, frost::mean_squared_error{}, x, y) == net::trainable_param_count);
+  }
   SECTION("average pooling, same with stride 2, and global average pooling") {
     using net = frost::basic_sequential<double, frost::input<7, 6, 2>, frost::conv2d<3, 2, 2, frost::tanh_activation>,
                                         frost::average_pooling2d<3, 3, frost::padding::same, frost::strides<2>>,

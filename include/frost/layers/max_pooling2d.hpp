@@ -53,7 +53,11 @@ struct max_pooling2d : detail::pooling_window<PH, PW, Options...>, parameter_fre
   static void backward(stage<backward_stage::input>, const backward_args<T>& a) noexcept {
     using G = geometry<In>;
     constexpr std::size_t out_size = G::OH * G::OW * G::C;
-    if (!a.accumulate) std::fill_n(a.dx, a.rows * In::size, T{});
+    // Windows that tile the input exactly write every dx once: no clearing pass first.
+    constexpr bool tiles = !window::same_padding && window::stride_rows == PH && window::stride_cols == PW &&
+                           G::H % PH == 0 && G::W % PW == 0;
+    const bool write = tiles && !a.accumulate;
+    if (!a.accumulate && !tiles) std::fill_n(a.dx, a.rows * In::size, T{});
     T taken[out_size];
     for (std::size_t n = 0; n < a.rows; ++n) {
       const T* x = a.x + n * In::size;
@@ -64,7 +68,7 @@ struct max_pooling2d : detail::pooling_window<PH, PW, Options...>, parameter_fre
       window::template for_windows<G>([&](std::size_t o, std::size_t i) {
         for (std::size_t c = 0; c < G::C; ++c) {
           const bool hit = taken[o + c] == T{} && x[i + c] == y[o + c];
-          dx[i + c] += hit ? g[o + c] : T{};
+          dx[i + c] = (write ? T{} : dx[i + c]) + (hit ? g[o + c] : T{});
           taken[o + c] = hit ? T{1} : taken[o + c];
         }
       });
