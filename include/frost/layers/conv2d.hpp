@@ -151,8 +151,9 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
       activation::template backward<Filters>(static_cast<const T*>(nullptr), a.y, a.g, a.rows * m_per_row);
     } else if constexpr (S == backward_stage::params) {
       T* dw = a.dparams;
-      if constexpr (std::is_same_v<activation_type, activations::linear>) {
-        // Nothing to apply to dL/dy: split by rows of dW, each share reading its columns of P.
+      if constexpr (std::is_same_v<activation_type, activations::linear> && patch<In> >= 32) {
+        // Nothing to apply to dL/dy: split by rows of dW, each share reading its columns of P. (Each
+        // share still reads all of dL/dy: with few rows of dW, that would cost more than it saves.)
         kernels::gemm_weight_rows<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
                                                       a.share);
         return;
