@@ -82,6 +82,13 @@ struct batch_normalization_base {
   using params = batch_normalization_params<T, channels_of<In>>;
   template <class In, class T>
   using gradient_params = batch_normalization_gradients<T, channels_of<In>>;
+  /// Keras's variables and save order: gamma, beta (parameters), moving_mean, moving_variance
+  /// (state), each (channels).
+  template <class In>
+  static constexpr std::array<variable, 4> variables{
+      variable{"gamma", false, 0, 1, {channels_of<In>}}, variable{"beta", false, channels_of<In>, 1, {channels_of<In>}},
+      variable{"moving_mean", true, 0, 1, {channels_of<In>}},
+      variable{"moving_variance", true, channels_of<In>, 1, {channels_of<In>}}};
 
   /// Keras's defaults: gamma 1, beta 0, moving_mean 0, moving_variance 1.
   template <class In, class T>

@@ -11,6 +11,7 @@
 #include <frost/layers/layer_spec.hpp>
 #include <frost/layers/spatial.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -103,6 +104,11 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
 
   template <class In, class T>
   using params = conv2d_params<T, KH, KW, geometry<In>::C, Filters>;
+  /// Keras's variables and save order: kernel (kh, kw, in_channels, filters), then bias.
+  template <class In>
+  static constexpr std::array<variable, 2> variables{
+      variable{"kernel", false, 0, 4, {KH, KW, geometry<In>::C, Filters}},
+      variable{"bias", false, patch<In> * Filters, 1, {Filters}}};
 
   /// With a linear activation and a kernel that fits the stack folded, the plan may fuse a
   /// following per-channel affine and activation into this product (`forward_fused`).

@@ -8,6 +8,7 @@
 #include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -68,6 +69,10 @@ struct dense : layer_call<dense<Units, Activation>> {
 
   template <class In, class T>
   using params = dense_params<T, In::size, Units>;
+  /// Keras's variables and save order: kernel (in, units), then bias.
+  template <class In>
+  static constexpr std::array<variable, 2> variables{variable{"kernel", false, 0, 2, {In::size, Units}},
+                                                     variable{"bias", false, In::size * Units, 1, {Units}}};
 
   /// With a linear activation and weights that fit the stack folded, the plan may fuse a
   /// following per-channel affine and activation into this product (`forward_fused`).

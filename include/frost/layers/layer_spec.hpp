@@ -33,7 +33,9 @@
 /// units), `param_grad_splits_units` [splits_units] (the params stage alone does), `fuses_activation` [false] (the params stage can apply f' itself: see below),
 /// `merge` [false] (it takes several inputs), `frozen_form` [L] (the spec that runs when the
 /// layer is frozen: batch normalization becomes its inference-mode affine form),
-/// `gradient_params<In..., T>` [params] (the view of its gradient block). Epilogue fusion (the
+/// `gradient_params<In..., T>` [params] (the view of its gradient block), `variables<In...>`
+/// [one variable `params` over the parameter block, one `state` over the state block] (its
+/// variables as weight files name and shape them, in Keras's save order). Epilogue fusion (the
 /// plan computes a producer, a per-channel affine and an activation as one product where nothing
 /// reads the values between them): `fusable_producer<In...>` [false] (a product with a linear
 /// activation that provides `forward_fused<In...>(args, scale, shift, f)`: y = f(scale·(x·W + b)
@@ -58,6 +60,7 @@
 #include <frost/core/part.hpp>
 #include <frost/core/random.hpp>
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -128,6 +131,22 @@ struct backward_args {
   T* scratch = nullptr;         ///< its `scratch` space for these rows
 };
 
+/// One variable of a layer as weight files see it: its name (`kernel`), where it lives (the
+/// layer's parameter block or its state block, at `offset` scalars from the block's start) and
+/// its shape in Keras's layout (`dims[0..rank)`, row-major).
+struct variable {
+  std::string_view name{};
+  bool state = false;
+  std::size_t offset = 0;
+  std::size_t rank = 1;
+  std::array<std::size_t, 4> dims{};
+  constexpr std::size_t size() const noexcept {
+    std::size_t n = 1;
+    for (std::size_t d = 0; d < rank; ++d) n *= dims[d];
+    return n;
+  }
+};
+
 namespace detail {
 template <class L, class... In>
 constexpr std::size_t extra_kept_of() {
@@ -148,6 +167,21 @@ template <class L, class... In>
 constexpr double flops_of() {
   if constexpr (requires { L::template flops<In...>; }) return static_cast<double>(L::template flops<In...>);
   else return 2.0 * static_cast<double>(L::template param_count<In...>);
+}
+// A layer's variables; without a `variables` member, `params` (its parameter block) and
+// `state` (its state block), each one-dimensional.
+template <class L, class... In>
+constexpr auto variables_of() {
+  if constexpr (requires { L::template variables<In...>; }) {
+    return L::template variables<In...>;
+  } else {
+    constexpr std::size_t p = L::template param_count<In...>, s = state_count_of<L, In...>();
+    std::array<variable, (p != 0) + (s != 0)> out{};
+    std::size_t k = 0;
+    if (p != 0) out[k++] = variable{"params", false, 0, 1, {p}};
+    if (s != 0) out[k] = variable{"state", true, 0, 1, {s}};
+    return out;
+  }
 }
 template <class L>
 struct frozen_form_of {
@@ -208,6 +242,8 @@ struct layer_traits {
   static constexpr std::size_t state_count = detail::state_count_of<L, In...>();
   template <class... In>
   static constexpr double flops = detail::flops_of<L, In...>();
+  template <class... In>
+  static constexpr auto variables = detail::variables_of<L, In...>();
   /// The spec that runs when `L` is frozen.
   using frozen_form = typename detail::frozen_form_of<L>::type;
   template <class... In>

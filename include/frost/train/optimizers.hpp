@@ -8,6 +8,7 @@
 
 #include <frost/core/simd.hpp>
 
+#include <array>
 #include <cmath>
 #include <concepts>
 #include <cstddef>
@@ -27,6 +28,8 @@ struct sgd {
 
   static constexpr std::string_view name = "sgd";
   static constexpr std::size_t slots = 1;
+  /// Names of the state slots, as Keras names the variables (checkpoints use them).
+  static constexpr std::array<std::string_view, slots> slot_names{"momentum"};
 
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t, std::uint64_t) const noexcept {
@@ -83,6 +86,7 @@ struct adam {
 
   static constexpr std::string_view name = "adam";
   static constexpr std::size_t slots = 2;
+  static constexpr std::array<std::string_view, slots> slot_names{"momentum", "velocity"};
 
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
@@ -101,6 +105,7 @@ struct adamw {
 
   static constexpr std::string_view name = "adamw";
   static constexpr std::size_t slots = 2;
+  static constexpr std::array<std::string_view, slots> slot_names{"momentum", "velocity"};
 
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
@@ -127,6 +132,7 @@ struct rmsprop {
 
   static constexpr std::string_view name = "rmsprop";
   static constexpr std::size_t slots = 3;
+  static constexpr std::array<std::string_view, slots> slot_names{"velocity", "momentum", "average_gradient"};
 
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t) const noexcept {
