@@ -141,9 +141,6 @@ class atomic_file {
     std::remove(temp_.c_str());
   }
 
-  /// The temporary file's name (for writers that open it themselves, e.g. HDF5).
-  const std::string& temporary_path() const noexcept { return temp_; }
-
   /// Appends `bytes`; throws `io_error` when the disk refuses them.
   void write(std::span<const std::byte> bytes) {
     constexpr std::size_t chunk = std::size_t{1} << 20;
@@ -190,16 +187,6 @@ class atomic_file {
       ::close(dfd);
     }
 #endif
-  }
-
-  /// For writers that wrote the temporary file by name (HDF5): sync it, then commit.
-  void commit_written_by_name() {
-#ifdef FROST_IO_POSIX
-    ::close(fd_);
-    fd_ = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) detail::throw_io(where_, temp_, "cannot reopen: " + detail::errno_text(errno));
-#endif
-    commit();
   }
 
  private:

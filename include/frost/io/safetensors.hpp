@@ -192,12 +192,6 @@ inline void write_safetensors(const std::string& path, const std::vector<tensor_
 
 namespace detail {
 
-template <class T>
-constexpr dtype dtype_of() {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
-  return std::is_same_v<T, float> ? dtype::f32 : dtype::f64;
-}
-
 template <class Model>
 std::vector<tensor_to_write> model_tensors_to_write(const Model& model) {
   using T = typename Model::scalar_type;

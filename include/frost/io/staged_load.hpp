@@ -38,6 +38,8 @@ struct expected_tensor {
   std::function<void(const T* file_order, T* model_order)> rearrange{};
   /// Added to a shape error's message (e.g. how to load a PyTorch layout).
   std::string hint{};
+  /// What the tensor is to the model, when the file names it otherwise (`dense/kernel`).
+  std::string label{};
 };
 
 namespace detail {
@@ -110,7 +112,7 @@ void staged_load(const tensor_table& table, const std::vector<expected_tensor<T>
   std::size_t at = 0;
   for (const auto& e : expected) {
     const tensor_record& r = *table.find(e.name);
-    const std::string subject = "tensor '" + e.name + "'";
+    const std::string subject = "tensor '" + e.name + "'" + (e.label.empty() ? "" : " (" + e.label + ")");
     if (!is_weight_dtype(r.type))
       detail::throw_format(where, path, subject + ": dtype", "F32 (or F64, F16, BF16, converted)",
                            std::string(dtype_name(r.type)));
@@ -144,7 +146,7 @@ std::vector<expected_tensor<typename Model::scalar_type>> model_tensors(Model& m
   std::vector<expected_tensor<typename Model::scalar_type>> out;
   for (const model_variable& v : model_variables<Model>)
     out.push_back({variable_name<Model>(v), std::vector<std::size_t>(v.var.dims.begin(), v.var.dims.begin() + v.var.rank),
-                   variable_data(model, v), v.var.size(), {}, {}});
+                   variable_data(model, v), v.var.size(), {}, {}, {}});
   return out;
 }
 

@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -94,6 +95,13 @@ class tensor_table {
 };
 
 namespace detail {
+
+/// The dtype of a model's scalars.
+template <class T>
+constexpr dtype dtype_of() {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>);
+  return std::is_same_v<T, float> ? dtype::f32 : dtype::f64;
+}
 
 template <class U>
 U load_little(const std::byte* p) noexcept {
