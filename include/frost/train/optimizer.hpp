@@ -58,6 +58,8 @@ class optimizer {
   const Spec& config() const noexcept { return spec_; }
   /// Steps taken (Keras `optimizer.iterations`).
   std::uint64_t iterations() const noexcept { return iterations_; }
+  /// Sets the step count (a checkpoint restores it with the state).
+  void set_iterations(std::uint64_t n) noexcept { iterations_ = n; }
   std::span<scalar_type, state_size> state() noexcept { return std::span<scalar_type, state_size>(state_.data(), state_size); }
   std::span<const scalar_type, state_size> state() const noexcept {
     return std::span<const scalar_type, state_size>(state_.data(), state_size);

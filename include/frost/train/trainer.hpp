@@ -122,7 +122,17 @@ class trainer {
   }
 
   Model& model() noexcept { return *model_; }
+  const Model& model() const noexcept { return *model_; }
   optimizer_type& get_optimizer() noexcept { return opt_; }
+  const optimizer_type& get_optimizer() const noexcept { return opt_; }
+  /// The random stream of training passes (dropout): its seed and the passes taken, which
+  /// checkpoints save and restore so that training resumes with the same masks.
+  std::uint64_t random_seed() const noexcept { return seed_; }
+  std::uint64_t passes() const noexcept { return passes_; }
+  void set_random_state(std::uint64_t seed, std::uint64_t passes) noexcept {
+    seed_ = seed;
+    passes_ = passes;
+  }
   const gradients<Model>& last_gradients() const noexcept { return grads_; }
   std::size_t max_batch() const noexcept { return cap_; }
   /// Threads a step uses, the calling thread included.
