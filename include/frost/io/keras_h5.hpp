@@ -15,6 +15,7 @@
 
 #include <frost/io/file.hpp>
 #include <frost/io/hdf5.hpp>
+#include <frost/io/hdf5_listing.hpp>
 #include <frost/io/keras_archive.hpp>
 #include <frost/io/staged_load.hpp>
 #include <frost/io/tensor_table.hpp>
@@ -37,107 +38,56 @@ inline bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
-inline std::optional<dtype> h5_dtype(const hdf5::dataset_info& info) {
-  if (info.type_class == H5T_FLOAT) {
-    if (info.type_size == 4) return dtype::f32;
-    if (info.type_size == 8) return dtype::f64;
-    if (info.type_size == 2) return dtype::f16;
-  } else if (info.type_class == H5T_INTEGER) {
-    if (info.type_size == 8) return dtype::i64;
-    if (info.type_size == 4) return dtype::i32;
-    if (info.type_size == 2) return dtype::i16;
-    if (info.type_size == 1) return dtype::i8;
-  }
-  return std::nullopt;
-}
-
-/// Reads the Keras layout of an open file into a table: every dataset under `layers/*/vars`
-/// (read, converted to T, only where the model expects that shape) and every other object a
-/// strict load must refuse.
+/// Checks a listing against the Keras layout the model expects and turns it into a table: the
+/// datasets under `layers/*/vars`, plus every other object, which a strict load refuses.
 template <class Model>
-tensor_table read_keras_table(hid_t file, const std::string& path, const char* where,
-                              const std::vector<expected_tensor<typename Model::scalar_type>>& expected) {
-  using T = typename Model::scalar_type;
+tensor_table keras_table(const hdf5_listing& listing, const std::string& path, const char* where) {
   tensor_table table(path);
-  if (hdf5::has_attribute(file, "layer_names") || hdf5::has_attribute(file, "keras_version"))
+  if (!listing.opened) throw_format(where, path, "file", "an HDF5 file HDF5 can open", "a damaged one");
+  if (listing.legacy)
     throw_format(where, path, "layout", "Keras 3's .weights.h5 (groups layers/<class>/vars)",
                  "a legacy Keras 2 HDF5 file (root attribute layer_names): re-save it with Keras 3");
-  auto refuse_link = [&](hid_t loc, const std::string& name, const std::string& full) {
-    const hdf5::link_kind k = hdf5::link_of(loc, name);
-    if (k == hdf5::link_kind::soft || k == hdf5::link_kind::external || k == hdf5::link_kind::other)
-      throw_format(where, path, "'" + full + "'", "a group or dataset stored in the file",
-                   k == hdf5::link_kind::soft ? "a soft link" : k == hdf5::link_kind::external ? "an external link" : "a link of unknown kind");
-    return k;
-  };
-  auto add_empty = [&](const std::string& name) { table.add(tensor_record{name, dtype::f32, {}, {}}); };
-  std::unordered_set<std::string> wanted_paths;
-  for (std::size_t i = first_layer_node<Model>; i < Model::node_count; ++i) wanted_paths.insert(keras_layer_path<Model>(i));
-
-  const auto root_members = hdf5::member_names(file);
-  if (!root_members) throw_format(where, path, "root group", "a readable group", "a damaged one");
-  for (const std::string& m : *root_members) {
-    refuse_link(file, m, m);
-    if (m == "optimizer") continue;  // a compiled model's optimizer variables: not model weights
-    if (m == "vars") {
-      hdf5::handle g = hdf5::open_group(file, "vars");
-      const auto inside = g ? hdf5::member_names(g.get()) : std::nullopt;
-      if (!inside) throw_format(where, path, "'vars'", "a group (the model's own variables)", "something else");
-      for (const std::string& v : *inside) add_empty("vars/" + v);
-      continue;
+  std::unordered_set<std::string> wanted;
+  for (std::size_t i = first_layer_node<Model>; i < Model::node_count; ++i) wanted.insert(keras_layer_path<Model>(i));
+  for (const hdf5_entry& e : listing.entries) {
+    const std::string at = "'" + e.path + "'";
+    switch (e.what) {
+      case hdf5_entry::kind::soft_link: throw_format(where, path, at, "a group or dataset stored in the file", "a soft link");
+      case hdf5_entry::kind::external_link: throw_format(where, path, at, "a group or dataset stored in the file", "an external link");
+      case hdf5_entry::kind::damaged: throw_format(where, path, at.size() == 2 ? "root group" : at, "a readable object", "a damaged one");
+      default: break;
     }
-    if (m != "layers") add_empty(m);
-  }
-  if (hdf5::link_of(file, "layers") == hdf5::link_kind::none) return table;  // every expected tensor is missing
-  hdf5::handle layers = hdf5::open_group(file, "layers");
-  const auto layer_names = layers ? hdf5::member_names(layers.get()) : std::nullopt;
-  if (!layer_names) throw_format(where, path, "'layers'", "a group", "something else");
-  std::unordered_map<std::string, const expected_tensor<T>*> by_name;
-  for (const auto& e : expected) by_name.emplace(e.name, &e);
-  std::vector<T> values;
-  for (const std::string& l : *layer_names) {
-    const std::string lpath = "layers/" + l;
-    refuse_link(layers.get(), l, lpath);
-    if (!wanted_paths.count(lpath)) {
-      add_empty(lpath);
-      continue;
+    // Where the entry sits: top level, a layer, an object in a layer, a variable.
+    std::vector<std::string_view> parts;
+    for (std::size_t from = 0;;) {
+      const std::size_t slash = e.path.find('/', from);
+      parts.push_back(std::string_view(e.path).substr(from, slash - from));
+      if (slash == std::string::npos) break;
+      from = slash + 1;
     }
-    hdf5::handle lg = hdf5::open_group(layers.get(), l);
-    if (!lg) throw_format(where, path, "'" + lpath + "'", "a group", "something else");
-    const auto inside = hdf5::member_names(lg.get());
-    if (!inside) throw_format(where, path, "'" + lpath + "'", "a readable group", "a damaged one");
-    for (const std::string& v : *inside) {
-      refuse_link(lg.get(), v, lpath + "/" + v);
-      if (v != "vars") add_empty(lpath + "/" + v);
-    }
-    if (hdf5::link_of(lg.get(), "vars") == hdf5::link_kind::none) continue;  // an empty layer, groups dropped
-    hdf5::handle vg = hdf5::open_group(lg.get(), "vars");
-    const auto datasets = vg ? hdf5::member_names(vg.get()) : std::nullopt;
-    if (!datasets) throw_format(where, path, "'" + lpath + "/vars'", "a group", "something else");
-    for (const std::string& d : *datasets) {
-      const std::string dpath = lpath + "/vars/" + d;
-      refuse_link(vg.get(), d, dpath);
-      if (hdf5::object_type(vg.get(), d) != H5O_TYPE_DATASET)
-        throw_format(where, path, "'" + dpath + "'", "a dataset", "another kind of object");
-      hdf5::handle ds = hdf5::open_dataset(vg.get(), d);
-      const auto info = ds ? hdf5::info_of(ds.get()) : std::nullopt;
-      if (!info || !info->simple) throw_format(where, path, "'" + dpath + "'", "a readable dataset", "a damaged one");
-      const auto type = h5_dtype(*info);
-      if (!type)
-        throw_format(where, path, "tensor '" + dpath + "': dtype", "float32 (or float64, float16, converted)",
-                     "HDF5 class " + std::to_string(int(info->type_class)) + " of " + std::to_string(info->type_size) + " bytes");
-      tensor_record r{dpath, *type, info->shape, {}};
-      const auto it = by_name.find(dpath);
-      if (it != by_name.end() && is_weight_dtype(*type) && info->shape == it->second->shape) {
-        values.assign(it->second->count, T{});
-        if (!hdf5::read(ds.get(), values.data()))
-          throw_format(where, path, "tensor '" + dpath + "'", "readable data", "a damaged dataset");
-        r.type = dtype_of<T>();
-        std::vector<std::byte> bytes(values.size() * sizeof(T));
-        std::memcpy(bytes.data(), values.data(), bytes.size());
-        table.add_owned(std::move(r), std::move(bytes));
-      } else {
-        table.add(std::move(r));
-      }
+    const bool group = e.what == hdf5_entry::kind::group;
+    if (parts.size() == 1) {
+      if (parts[0] == "optimizer") continue;  // a compiled model's optimizer variables: not model weights
+      if ((parts[0] == "layers" || parts[0] == "vars") && group) continue;
+      if (parts[0] == "layers" || parts[0] == "vars") throw_format(where, path, at, "a group", "a dataset");
+      table.add(tensor_record{e.path, dtype::f32, {}, {}});
+    } else if (parts[0] == "vars") {
+      table.add(tensor_record{e.path, dtype::f32, {}, {}});  // the model's own variables: it has none
+    } else if (parts.size() == 2) {
+      if (!wanted.count(e.path)) table.add(tensor_record{e.path, dtype::f32, {}, {}});
+      else if (!group) throw_format(where, path, at, "a group (a layer)", "a dataset");
+    } else if (!wanted.count("layers/" + std::string(parts[1]))) {
+      continue;  // inside a layer reported above
+    } else if (parts.size() == 3) {
+      if (parts[2] != "vars") table.add(tensor_record{e.path, dtype::f32, {}, {}});
+      else if (!group) throw_format(where, path, at, "a group (a layer's variables)", "a dataset");
+    } else {
+      if (e.what != hdf5_entry::kind::dataset) throw_format(where, path, at, "a dataset", "another kind of object");
+      if (!e.type)
+        throw_format(where, path, "tensor " + at + ": dtype", "float32 (or float64, float16, converted)",
+                     "HDF5 class " + std::to_string(e.type_class) + " of " + std::to_string(e.type_size) + " bytes");
+      tensor_record r{e.path, *e.type, e.shape, std::span<const std::byte>(e.bytes)};
+      table.add(std::move(r));
     }
   }
   return table;
@@ -154,10 +104,9 @@ std::vector<expected_tensor<typename Model::scalar_type>> keras_tensors(Model& m
 }
 
 template <class Model>
-void load_keras_file(Model& model, hid_t file, const std::string& path, const char* where, const load_options& options) {
-  auto expected = keras_tensors(model);
-  const tensor_table table = read_keras_table<Model>(file, path, where, expected);
-  staged_load(table, expected, where, options);
+void load_keras_listing(Model& model, const hdf5_listing& listing, const std::string& path, const char* where,
+                        const load_options& options) {
+  staged_load(keras_table<Model>(listing, path, where), keras_tensors(model), where, options);
 }
 
 }  // namespace detail
@@ -175,20 +124,13 @@ template <class Model>
 void load_keras_weights(Model& model, const std::string& path, const load_options& options = {}) {
   constexpr const char* where = "frost::load_keras_weights";
   model.ensure_weights(where);
+  const mapped_file file(path, where);
   if (detail::ends_with(path, ".keras")) {
-    const mapped_file archive(path, where);
-    const auto member = zip_member(archive.bytes(), "model.weights.h5", path, where);
-    hdf5::handle f = hdf5::open_image(member);
-    if (!f) detail::throw_format(where, path, "member 'model.weights.h5'", "an HDF5 file", "other content");
-    detail::load_keras_file(model, f.get(), path + ":model.weights.h5", where, options);
+    const auto member = zip_member(file.bytes(), "model.weights.h5", path, where);
+    load_keras_weights(model, member, path + ":model.weights.h5", options);
     return;
   }
-  { const mapped_file probe(path, where); }  // io_error for a missing or unreadable file
-  const auto is_h5 = hdf5::is_hdf5(path);
-  if (!is_h5 || !*is_h5) detail::throw_format(where, path, "file", "an HDF5 file (.weights.h5)", "other content");
-  hdf5::handle f = hdf5::open_read(path);
-  if (!f) detail::throw_format(where, path, "file", "an HDF5 file HDF5 can open", "a damaged one");
-  detail::load_keras_file(model, f.get(), path, where, options);
+  load_keras_weights(model, file.bytes(), path, options);
 }
 
 /// The same from the bytes of a `.weights.h5` file in memory (`name` stands for the file in errors).
@@ -200,9 +142,8 @@ void load_keras_weights(Model& model, std::span<const std::byte> bytes, const st
   static constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0)
     detail::throw_format(where, name, "file", "an HDF5 file (.weights.h5)", "other content");
-  hdf5::handle f = hdf5::open_image(bytes);
-  if (!f) detail::throw_format(where, name, "file", "an HDF5 file HDF5 can open", "a damaged one");
-  detail::load_keras_file(model, f.get(), name, where, options);
+  const hdf5_listing listing = list_hdf5([&] { return hdf5::open_image(bytes); }, bytes.size(), name, where);
+  detail::load_keras_listing(model, listing, name, where, options);
 }
 
 /// Saves `model`'s weights in Keras 3's `.weights.h5` layout (what `model.save_weights` writes
