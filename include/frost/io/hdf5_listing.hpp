@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <optional>
@@ -26,6 +27,7 @@
 #ifdef FROST_IO_POSIX
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #endif
 
@@ -53,6 +55,38 @@ struct hdf5_listing {
 };
 
 namespace detail {
+
+/// Test hook: called first thing in the reader process (the fuzzers clear their crash
+/// reporting there, the reader's crashes being expected). Null in normal use.
+inline void (*reader_started)() = nullptr;
+
+#if defined(__SANITIZE_ADDRESS__)
+#define FROST_IO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FROST_IO_ASAN 1
+#endif
+#endif
+
+// Caps the reader's address space at what it has plus `extra` bytes (Linux; not under
+// AddressSanitizer, whose shadow memory needs the whole space), so that a file claiming huge
+// sizes fails an allocation in the reader instead of taking the machine's memory.
+inline void limit_reader_memory([[maybe_unused]] std::size_t extra) {
+#if defined(__linux__) && !defined(FROST_IO_ASAN)
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  unsigned long pages = 0;
+  if (statm == nullptr) return;
+  const bool read = std::fscanf(statm, "%lu", &pages) == 1;
+  std::fclose(statm);
+  if (!read) return;
+  rlimit r{};
+  const rlim_t want = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + extra;
+  if (::getrlimit(RLIMIT_AS, &r) == 0 && (r.rlim_cur == RLIM_INFINITY || r.rlim_cur > want)) {
+    r.rlim_cur = want;
+    ::setrlimit(RLIMIT_AS, &r);
+  }
+#endif
+}
 
 inline std::optional<dtype> h5_number_type(const hdf5::dataset_info& info) {
   if (info.type_class == H5T_FLOAT) {
@@ -245,7 +279,11 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
     detail::throw_io(where, path, "cannot start the HDF5 reader: " + detail::errno_text(errno));
   }
   if (child == 0) {
-    // The reader: list the file, send it, leave without running the parent's exit handlers.
+    // The reader: list the file, send it, leave without running the parent's exit handlers. A
+    // crash here is the reader's alone: the parent's crash handlers do not run for it.
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
+    if (detail::reader_started != nullptr) detail::reader_started();
+    detail::limit_reader_memory((std::size_t{1} << 30) + 16 * budget);
     ::close(fds[0]);
     hdf5_listing l;
     {
