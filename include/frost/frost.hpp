@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// The whole of frost: `#include <frost/frost.hpp>`.
+/// The whole of frost: `#include <frost/frost.hpp>`. Weight files, which need optional
+/// libraries (nlohmann::json, HDF5), come with `#include <frost/io/weight_files.hpp>`.
 
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
@@ -28,6 +29,7 @@
 #include <frost/graph/plan.hpp>
 #include <frost/graph/sequential.hpp>
 #include <frost/io/summary.hpp>
+#include <frost/io/variables.hpp>
 #include <frost/kernels/gemm.hpp>
 #include <frost/kernels/im2col.hpp>
 #include <frost/layers/activation.hpp>
