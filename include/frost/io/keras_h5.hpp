@@ -27,6 +27,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -122,6 +123,7 @@ void load_keras_listing(Model& model, const hdf5_listing& listing, const std::st
 /// ```
 template <class Model>
 void load_keras_weights(Model& model, const std::string& path, const load_options& options = {}) {
+  static_assert(!std::is_const_v<Model>, "frost::load_keras_weights: loading writes the model's weights: pass a non-const model");
   constexpr const char* where = "frost::load_keras_weights";
   model.ensure_weights(where);
   const mapped_file file(path, where);
@@ -137,13 +139,14 @@ void load_keras_weights(Model& model, const std::string& path, const load_option
 template <class Model>
 void load_keras_weights(Model& model, std::span<const std::byte> bytes, const std::string& name,
                         const load_options& options = {}) {
+  static_assert(!std::is_const_v<Model>, "frost::load_keras_weights: loading writes the model's weights: pass a non-const model");
   constexpr const char* where = "frost::load_keras_weights";
   model.ensure_weights(where);
   static constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0)
     detail::throw_format(where, name, "file", "an HDF5 file (.weights.h5)", "other content");
   const hdf5_listing listing = list_hdf5([&] { return hdf5::open_image(bytes); }, bytes.size(), name, where);
-  detail::load_keras_listing(model, listing, name, where, options);
+  if constexpr (!std::is_const_v<Model>) detail::load_keras_listing(model, listing, name, where, options);
 }
 
 /// Saves `model`'s weights in Keras 3's `.weights.h5` layout (what `model.save_weights` writes

@@ -92,15 +92,9 @@ inline std::string pytorch_role(std::string_view var) {
 
 }  // namespace detail
 
-/// Loads a PyTorch `state_dict` saved as safetensors into `model` (see the file comment for the
-/// conversions). Throws `io_error` or `format_error` (naming the file, the PyTorch tensor and
-/// the frost variable it was to fill); on any error the model is unchanged.
-/// ```cpp
-/// frost::load_pytorch_safetensors(model, "torch_model.safetensors");
-/// frost::load_pytorch_safetensors(model, "resnet_head.safetensors", {.modules = {"fc1", "fc2"}});
-/// ```
+namespace detail {
 template <class Model>
-void load_pytorch_safetensors(Model& model, const std::string& path, const pytorch_options& options = {}) {
+void load_pytorch_(Model& model, const std::string& path, const pytorch_options& options) {
   constexpr const char* where = "frost::load_pytorch_safetensors";
   using T = typename Model::scalar_type;
   model.ensure_weights(where);
@@ -116,7 +110,8 @@ void load_pytorch_safetensors(Model& model, const std::string& path, const pytor
   if (modules.empty()) {
     for (const auto& r : table.records()) {
       const std::size_t dot = r.name.rfind('.');
-      const std::string prefix = dot == std::string::npos ? std::string() : r.name.substr(0, dot);
+      // A name without a dot is no state_dict name: it stands for itself (and the count says so).
+      const std::string prefix = dot == std::string::npos ? r.name : r.name.substr(0, dot);
       if (r.name.size() >= 20 && r.name.substr(r.name.size() - 20) == ".num_batches_tracked") continue;
       if (std::find(modules.begin(), modules.end(), prefix) == modules.end()) modules.push_back(prefix);
     }
@@ -174,6 +169,21 @@ void load_pytorch_safetensors(Model& model, const std::string& path, const pytor
     expected.push_back(std::move(e));
   }
   staged_load(table, expected, where, load_options{options.strict, options.warn}, known);
+}
+}  // namespace detail
+
+/// Loads a PyTorch `state_dict` saved as safetensors into `model` (see the file comment for the
+/// conversions). Throws `io_error` or `format_error` (naming the file, the PyTorch tensor and
+/// the frost variable it was to fill); on any error the model is unchanged.
+/// ```cpp
+/// frost::load_pytorch_safetensors(model, "torch_model.safetensors");
+/// frost::load_pytorch_safetensors(model, "resnet_head.safetensors", {.modules = {"fc1", "fc2"}});
+/// ```
+template <class Model>
+void load_pytorch_safetensors(Model& model, const std::string& path, const pytorch_options& options = {}) {
+  static_assert(!std::is_const_v<Model>,
+                "frost::load_pytorch_safetensors: loading writes the model's weights: pass a non-const model");
+  if constexpr (!std::is_const_v<Model>) detail::load_pytorch_(model, path, options);
 }
 
 }  // namespace frost

@@ -27,6 +27,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -228,20 +229,26 @@ void save_safetensors(const Model& model, const std::string& path) {
 /// ```
 template <class Model>
 void load_safetensors(Model& model, const std::string& path, const load_options& options = {}) {
-  constexpr const char* where = "frost::load_safetensors";
-  model.ensure_weights(where);
-  const mapped_file file(path, where);
-  const tensor_table table = parse_safetensors(file.bytes(), path, where);
-  staged_load(table, model_tensors(model), where, options);
+  static_assert(!std::is_const_v<Model>, "frost::load_safetensors: loading writes the model's weights: pass a non-const model");
+  if constexpr (!std::is_const_v<Model>) {
+    constexpr const char* where = "frost::load_safetensors";
+    model.ensure_weights(where);
+    const mapped_file file(path, where);
+    const tensor_table table = parse_safetensors(file.bytes(), path, where);
+    staged_load(table, model_tensors(model), where, options);
+  }
 }
 
 /// The same from bytes in memory (`name` stands for the file in errors).
 template <class Model>
 void load_safetensors(Model& model, std::span<const std::byte> bytes, const std::string& name,
                       const load_options& options = {}) {
-  constexpr const char* where = "frost::load_safetensors";
-  model.ensure_weights(where);
-  staged_load(parse_safetensors(bytes, name, where), model_tensors(model), where, options);
+  static_assert(!std::is_const_v<Model>, "frost::load_safetensors: loading writes the model's weights: pass a non-const model");
+  if constexpr (!std::is_const_v<Model>) {
+    constexpr const char* where = "frost::load_safetensors";
+    model.ensure_weights(where);
+    staged_load(parse_safetensors(bytes, name, where), model_tensors(model), where, options);
+  }
 }
 
 }  // namespace frost
