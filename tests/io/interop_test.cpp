@@ -108,7 +108,7 @@ TEST_CASE("Keras-layout .weights.h5 files load and give the reference outputs", 
 
 TEST_CASE("a functional Keras file loads by object path, input layers included", "[io][interop][keras_h5]") {
   const auto& f = fixture("two_input.weights.h5");
-  auto m = decltype(two_input())::init(5);
+  auto m = two_input();
   load_keras_weights(m, dir + "two_input.weights.h5");
   check_weights(m, f);
   matrix<float, 5> a(4);
@@ -176,7 +176,7 @@ TEST_CASE("frost's Keras saves of the fixture models, for h5py to read back", "[
   };
   auto a = mlp::init(1);
   auto b = cnn::init(1);
-  auto c = decltype(two_input())::init(1);
+  auto c = two_input();
   save(a, "mlp");
   save(b, "cnn");
   save(c, "two_input");

@@ -8,11 +8,8 @@
 
 #include <catch2/catch.hpp>
 
-#include <csignal>
 #include <cstring>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace frost;
@@ -321,21 +318,7 @@ TEST_CASE("a save killed part-way leaves the old file intact", "[io][safetensors
   using big = sequential<input<784>, dense<512, relu>, dense<10>>;  // 1.6 MB: two write chunks at least
   const std::string path = dir.file("big.safetensors");
   save_safetensors(big::init(1), path);
-  const auto old = frost_test::read_bytes(path);
-  const pid_t child = ::fork();
-  REQUIRE(child >= 0);
-  if (child == 0) {
-    detail::after_write_chunk = [](std::size_t written) {
-      if (written >= (std::size_t{1} << 20)) ::raise(SIGKILL);
-    };
-    save_safetensors(big::init(2), path);
-    ::_exit(0);  // not reached
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  REQUIRE(WIFSIGNALED(status));
-  REQUIRE(WTERMSIG(status) == SIGKILL);
-  REQUIRE(frost_test::read_bytes(path) == old);
+  frost_test::require_killed_save_keeps(path, [&] { save_safetensors(big::init(2), path); });
   auto m = big::init(3);
   load_safetensors(m, path);
   auto reference = big::init(1);

@@ -1,15 +1,19 @@
 #pragma once
 // Helpers for the weight-file tests: scratch files, snapshots of a model's arenas (to prove a
 // failed load changed nothing), and hand-made safetensors bytes.
+#include <frost/io/file.hpp>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -74,6 +78,28 @@ std::vector<std::byte> as_byte_vector(const std::vector<T>& v) {
   std::vector<std::byte> out(v.size() * sizeof(T));
   std::memcpy(out.data(), v.data(), out.size());
   return out;
+}
+
+/// Runs `save` (which writes `path` anew, more than 1 MiB) in a forked child killed once 1 MiB
+/// of it is written, then requires `path` to hold exactly what it held before.
+template <class Save>
+void require_killed_save_keeps(const std::string& path, Save save) {
+  const auto old = read_bytes(path);
+  REQUIRE(!old.empty());
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    frost::detail::after_write_chunk = [](std::size_t written) {
+      if (written >= (std::size_t{1} << 20)) ::raise(SIGKILL);
+    };
+    save();
+    ::_exit(0);  // not reached: the save is killed first
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  REQUIRE(WTERMSIG(status) == SIGKILL);
+  REQUIRE(read_bytes(path) == old);
 }
 
 }  // namespace frost_test

@@ -21,6 +21,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -328,8 +329,10 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
+  std::ostringstream limit;
+  limit << seconds;
   if (timed_out)
-    detail::throw_format(where, path, "file", "an HDF5 file read within " + std::to_string(static_cast<int>(seconds)) + " s",
+    detail::throw_format(where, path, "file", "an HDF5 file read within " + limit.str() + " s",
                          "one the HDF5 library was still reading (a damaged file?)");
   if (WIFSIGNALED(status))
     detail::throw_format(where, path, "file", "an HDF5 file the HDF5 library can read",
