@@ -1,9 +1,10 @@
 #pragma once
 /// \file
-/// The one way weights enter a model: `staged_load` reads every expected tensor of a
-/// `tensor_table` into staging buffers, checking names, count, dtypes, shapes and sizes, and
-/// writes the model only when all of it passed. A failed load throws `format_error` and leaves
-/// the model bit-identical.
+/// The one way weights enter a model: `staged_load` checks every expected tensor of a
+/// `tensor_table` — names, count, dtypes, shapes and sizes, all from the file's metadata — and
+/// writes the model only when all of it passed, converting straight from the file's bytes (the
+/// mapped file, or the HDF5 reader's listing, is the staging area: no other copy of the weights
+/// is made). A failed load throws `format_error` and leaves the model bit-identical.
 
 #include <frost/io/file.hpp>
 #include <frost/io/tensor_table.hpp>
@@ -69,7 +70,7 @@ inline std::string layout_hint(const std::vector<std::size_t>& want, const std::
 
 /// Loads `expected` from `table` all or nothing. `known` names tensors the caller reads itself
 /// (not unexpected). Throws `format_error` naming the file, the tensor, what was expected and
-/// what came; nothing is written before everything has been read and checked.
+/// what came; nothing is written before everything has been checked.
 template <class T>
 void staged_load(const tensor_table& table, const std::vector<expected_tensor<T>>& expected, const char* where,
                  const load_options& options = {}, const std::vector<std::string>& known = {}) {
@@ -105,11 +106,9 @@ void staged_load(const tensor_table& table, const std::vector<expected_tensor<T>
       else std::cerr << "warning: " << message << '\n';
     }
   }
-  // Then each tensor: dtype, shape, size; converted into staging.
-  std::size_t total = 0;
-  for (const auto& e : expected) total += e.count;
-  std::vector<T> staging(total), file_order;
-  std::size_t at = 0;
+  // Then each tensor: dtype, shape, size. Every check reads the file's metadata only; the values
+  // are converted after all of them passed, and converting cannot fail.
+  std::vector<const tensor_record*> found;
   for (const auto& e : expected) {
     const tensor_record& r = *table.find(e.name);
     const std::string subject = "tensor '" + e.name + "'" + (e.label.empty() ? "" : " (" + e.label + ")");
@@ -122,20 +121,20 @@ void staged_load(const tensor_table& table, const std::vector<expected_tensor<T>
     if (r.elements() != e.count || r.bytes.size() != e.count * dtype_size(r.type))
       detail::throw_format(where, path, subject + ": size", std::to_string(e.count * dtype_size(r.type)) + " bytes",
                            std::to_string(r.bytes.size()));
+    found.push_back(&r);
+  }
+  // Everything passed: write the model, straight from the file's bytes (a layout change goes
+  // through one tensor's worth of scratch).
+  std::vector<T> file_order;
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    const auto& e = expected[k];
     if (e.rearrange) {
       file_order.resize(e.count);
-      to_scalars(r, file_order.data());
-      e.rearrange(file_order.data(), staging.data() + at);
+      to_scalars(*found[k], file_order.data());
+      e.rearrange(file_order.data(), e.dest);
     } else {
-      to_scalars(r, staging.data() + at);
+      to_scalars(*found[k], e.dest);
     }
-    at += e.count;
-  }
-  // Everything passed: commit.
-  at = 0;
-  for (const auto& e : expected) {
-    std::copy_n(staging.data() + at, e.count, e.dest);
-    at += e.count;
   }
 }
 
