@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       return 0;
     }
   }
-  auto load = [&](auto& m) { frost::load_keras_weights(m, bytes, "fuzz.weights.h5"); };
+  // A reader that takes more than 2 s is stopped (a format_error), well within -timeout=20.
+  auto load = [&](auto& m) { frost::load_keras_weights(m, bytes, "fuzz.weights.h5", {.reader_seconds = 2}); };
   frost_fuzz::load_or_keep<frost_fuzz::mlp>(load);
   frost_fuzz::load_or_keep<frost_fuzz::cnn>(load);
   return 0;

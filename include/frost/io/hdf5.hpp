@@ -147,7 +147,8 @@ inline H5O_type_t object_type(hid_t loc, const std::string& name) {
 inline std::optional<std::vector<std::string>> member_names(hid_t g) {
   quiet q;
   H5G_info_t info{};
-  if (H5Gget_info(g, &info) < 0) return std::nullopt;
+  // A Keras file's groups hold a few members each: a count in the millions is a damaged file.
+  if (H5Gget_info(g, &info) < 0 || info.nlinks > 100000) return std::nullopt;
   std::vector<std::string> out;
   for (hsize_t k = 0; k < info.nlinks; ++k) {
     const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);

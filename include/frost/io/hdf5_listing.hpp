@@ -286,12 +286,17 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
     if (detail::reader_started != nullptr) detail::reader_started();
     detail::limit_reader_memory((std::size_t{1} << 30) + 16 * budget);
     ::close(fds[0]);
-    hdf5_listing l;
-    {
-      hdf5::handle f = open();
-      if (f) l = detail::list_file(f.get(), budget);
+    std::vector<std::byte> bytes;
+    try {
+      hdf5_listing l;
+      {
+        hdf5::handle f = open();
+        if (f) l = detail::list_file(f.get(), budget);
+      }
+      bytes = detail::serialize(l);
+    } catch (...) {  // out of its capped memory: a file claiming more than it holds
+      ::_exit(4);
     }
-    const std::vector<std::byte> bytes = detail::serialize(l);
     std::size_t at = 0;
     while (at < bytes.size()) {
       const ssize_t w = ::write(fds[1], bytes.data() + at, bytes.size() - at);

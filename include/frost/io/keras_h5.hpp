@@ -145,7 +145,8 @@ void load_keras_weights(Model& model, std::span<const std::byte> bytes, const st
   static constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
   if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0)
     detail::throw_format(where, name, "file", "an HDF5 file (.weights.h5)", "other content");
-  const hdf5_listing listing = list_hdf5([&] { return hdf5::open_image(bytes); }, bytes.size(), name, where);
+  const double seconds = options.reader_seconds > 0 ? options.reader_seconds : 10.0 + static_cast<double>(bytes.size()) / 50e6;
+  const hdf5_listing listing = list_hdf5([&] { return hdf5::open_image(bytes); }, bytes.size(), name, where, seconds);
   if constexpr (!std::is_const_v<Model>) detail::load_keras_listing(model, listing, name, where, options);
 }
 

@@ -21,10 +21,13 @@ namespace frost {
 
 /// Options of every loader. `strict` (default): a tensor the model does not ask for is an error,
 /// as a file for another model usually is. `strict = false`: such tensors are ignored, and each
-/// is reported through `warn` (default: a line on std::cerr).
+/// is reported through `warn` (default: a line on std::cerr). `reader_seconds`: the time limit
+/// of the process that reads a Keras file with HDF5 (io/hdf5_listing.hpp).
 struct load_options {
   bool strict = true;
   void (*warn)(const std::string& message) = nullptr;
+  /// Keras files: how long the HDF5 reader may take, in seconds (0: 10 s plus 1 s per 50 MB).
+  double reader_seconds = 0;
 };
 
 /// What a loader expects of one tensor: its name and shape in the file, and where its scalars
