@@ -7,7 +7,8 @@
 /// within seconds), so on POSIX systems frost never lets it parse an untrusted file in the
 /// caller's process: a child reads the file and sends the listing back through a pipe; a
 /// child that crashes, hangs (a time limit) or sends a malformed listing becomes a
-/// `format_error`. The listing is all frost's own code then checks.
+/// `format_error`. The listing is all frost's own code then checks. It comes back through
+/// memory shared with the reader.
 
 #include <frost/io/file.hpp>
 #include <frost/io/hdf5.hpp>
@@ -28,6 +29,7 @@
 #ifdef FROST_IO_POSIX
 #include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #endif
@@ -159,11 +161,17 @@ inline hdf5_entry::kind list_object(hid_t loc, const std::string& name, const st
   return out.entries.back().what;
 }
 
+/// The most objects a listing holds.
+inline constexpr std::size_t max_listing_entries = 100000;
+
 // Lists the members of group `g` (at `path`, "" for the root); false when they cannot be read.
 inline bool list_members(hid_t g, const std::string& path, hdf5_listing& out, std::size_t& budget, int depth) {
   const auto names = hdf5::member_names(g);
   if (!names) return false;
   for (const std::string& n : *names) {
+    // A Keras file lists a few objects per layer: a listing past this is a damaged file (and is
+    // kept from growing until the reader runs out of memory).
+    if (out.entries.size() >= max_listing_entries) return false;
     const std::string child = path.empty() ? n : path + "/" + n;
     const hdf5_entry::kind k = list_object(g, n, child, out, budget);
     // Down to layers/<layer>/vars/<i>; and /vars's members.
@@ -190,28 +198,31 @@ inline hdf5_listing list_file(hid_t file, std::size_t budget) {
 
 // The listing as bytes through the pipe, and back (bounds-checked: a child that died part-way
 // sends a truncated stream).
-inline void put_u64(std::vector<std::byte>& out, std::uint64_t v) {
-  std::byte b[8];
-  std::memcpy(b, &v, 8);
-  out.insert(out.end(), b, b + 8);
+// Writes the listing through `put(bytes, n)`.
+template <class Put>
+void serialize(const hdf5_listing& l, Put&& put) {
+  auto u64 = [&](std::uint64_t v) { put(&v, 8); };
+  u64(0x66726f73746c7374ULL);  // a tag
+  u64(l.opened), u64(l.legacy), u64(l.entries.size());
+  for (const auto& e : l.entries) {
+    u64(e.path.size());
+    put(e.path.data(), e.path.size());
+    u64(static_cast<std::uint64_t>(e.what));
+    u64(e.type ? static_cast<std::uint64_t>(*e.type) + 1 : 0);
+    u64(e.type_class), u64(e.type_size);
+    u64(e.shape.size());
+    for (std::size_t d : e.shape) u64(d);
+    u64(e.bytes.size());
+    put(e.bytes.data(), e.bytes.size());
+  }
+  u64(0x656e64ULL);  // the end: a listing cut short is refused
 }
 inline std::vector<std::byte> serialize(const hdf5_listing& l) {
   std::vector<std::byte> out;
-  put_u64(out, 0x66726f73746c7374ULL);  // a tag
-  put_u64(out, l.opened), put_u64(out, l.legacy), put_u64(out, l.entries.size());
-  for (const auto& e : l.entries) {
-    put_u64(out, e.path.size());
-    const auto* p = reinterpret_cast<const std::byte*>(e.path.data());
-    out.insert(out.end(), p, p + e.path.size());
-    put_u64(out, static_cast<std::uint64_t>(e.what));
-    put_u64(out, e.type ? static_cast<std::uint64_t>(*e.type) + 1 : 0);
-    put_u64(out, e.type_class), put_u64(out, e.type_size);
-    put_u64(out, e.shape.size());
-    for (std::size_t d : e.shape) put_u64(out, d);
-    put_u64(out, e.bytes.size());
-    out.insert(out.end(), e.bytes.begin(), e.bytes.end());
-  }
-  put_u64(out, 0x656e64ULL);  // the end: a listing cut short is refused
+  serialize(l, [&](const void* p, std::size_t n) {
+    const auto* b = static_cast<const std::byte*>(p);
+    out.insert(out.end(), b, b + n);
+  });
   return out;
 }
 inline std::optional<hdf5_listing> deserialize(std::span<const std::byte> in) {
@@ -272,6 +283,19 @@ inline std::optional<hdf5_listing> deserialize(std::span<const std::byte> in) {
 inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::size_t budget, const std::string& path,
                               const char* where, double seconds = 30.0) {
 #ifdef FROST_IO_POSIX
+  // The listing travels through memory shared with the reader, written in place (no copies
+  // through a pipe); the pipe only tells when the reader is gone (its end closes as the reader
+  // exits). The mapping reserves address space; pages come as they are used.
+  const std::size_t cap = (std::size_t{64} << 20) + 4 * budget;
+  void* shared = ::mmap(nullptr, cap, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (shared == MAP_FAILED) detail::throw_io(where, path, "cannot map memory for the HDF5 reader: " + detail::errno_text(errno));
+  struct unmap {
+    void* p;
+    std::size_t n;
+    ~unmap() { ::munmap(p, n); }
+  } unmap_shared{shared, cap};
+  auto* region = static_cast<std::byte*>(shared);
+  H5open();  // initialized once here, not in every reader
   int fds[2];
   if (::pipe(fds) != 0) detail::throw_io(where, path, "cannot create a pipe: " + detail::errno_text(errno));
   const pid_t child = ::fork();
@@ -280,34 +304,32 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
     detail::throw_io(where, path, "cannot start the HDF5 reader: " + detail::errno_text(errno));
   }
   if (child == 0) {
-    // The reader: list the file, send it, leave without running the parent's exit handlers. A
-    // crash here is the reader's alone: the parent's crash handlers do not run for it.
+    // The reader: list the file, leave the listing in the shared memory, exit without running
+    // the parent's exit handlers. A crash here is the reader's alone: the parent's crash
+    // handlers do not run for it.
     for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
     if (detail::reader_started != nullptr) detail::reader_started();
     detail::limit_reader_memory((std::size_t{1} << 30) + 16 * budget);
     ::close(fds[0]);
-    std::vector<std::byte> bytes;
     try {
       hdf5_listing l;
       {
         hdf5::handle f = open();
         if (f) l = detail::list_file(f.get(), budget);
       }
-      bytes = detail::serialize(l);
+      std::uint64_t n = 0;
+      detail::serialize(l, [&](const void* p, std::size_t k) {
+        if (k > cap - 8 - n) ::_exit(5);
+        std::memcpy(region + 8 + n, p, k);
+        n += k;
+      });
+      std::memcpy(region, &n, 8);
     } catch (...) {  // out of its capped memory: a file claiming more than it holds
       ::_exit(4);
-    }
-    std::size_t at = 0;
-    while (at < bytes.size()) {
-      const ssize_t w = ::write(fds[1], bytes.data() + at, bytes.size() - at);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) ::_exit(3);
-      at += static_cast<std::size_t>(w);
     }
     ::_exit(0);
   }
   ::close(fds[1]);
-  std::vector<std::byte> received;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   bool timed_out = false;
   for (;;) {
@@ -323,11 +345,10 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
       timed_out = r == 0;
       break;
     }
-    std::byte chunk[65536];
-    const ssize_t n = ::read(fds[0], chunk, sizeof chunk);
+    std::byte ignored[64];
+    const ssize_t n = ::read(fds[0], ignored, sizeof ignored);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    received.insert(received.end(), chunk, chunk + n);
+    if (n <= 0) break;  // the reader is gone
   }
   ::close(fds[0]);
   if (timed_out) ::kill(child, SIGKILL);
@@ -342,7 +363,11 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
   if (WIFSIGNALED(status))
     detail::throw_format(where, path, "file", "an HDF5 file the HDF5 library can read",
                          "one that crashed it (signal " + std::to_string(WTERMSIG(status)) + "; a damaged file)");
-  auto listing = detail::deserialize(received);
+  std::uint64_t length = 0;
+  std::memcpy(&length, region, 8);
+  const bool complete = WIFEXITED(status) && WEXITSTATUS(status) == 0 && length <= cap - 8;
+  std::optional<hdf5_listing> listing;
+  if (complete) listing = detail::deserialize(std::span<const std::byte>(region + 8, static_cast<std::size_t>(length)));
   if (!listing || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     detail::throw_format(where, path, "file", "an HDF5 file the HDF5 library can read", "one its reader could not list");
   return std::move(*listing);

@@ -110,6 +110,19 @@ void load_keras_listing(Model& model, const hdf5_listing& listing, const std::st
   staged_load(keras_table<Model>(listing, path, where), keras_tensors(model), where, options);
 }
 
+// Loads the HDF5 file whose bytes are `bytes`, which `open` opens (in the reader process).
+template <class Model, class Open>
+void load_keras_from(Model& model, std::span<const std::byte> bytes, const std::string& name, Open open,
+                     const load_options& options) {
+  constexpr const char* where = "frost::load_keras_weights";
+  static constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0)
+    throw_format(where, name, "file", "an HDF5 file (.weights.h5)", "other content");
+  const double seconds = options.reader_seconds > 0 ? options.reader_seconds : 10.0 + static_cast<double>(bytes.size()) / 50e6;
+  const hdf5_listing listing = list_hdf5(open, bytes.size(), name, where, seconds);
+  load_keras_listing(model, listing, name, where, options);
+}
+
 }  // namespace detail
 
 /// Loads `model`'s weights from a Keras 3 `.weights.h5` file, or from the `model.weights.h5`
@@ -132,7 +145,9 @@ void load_keras_weights(Model& model, const std::string& path, const load_option
     load_keras_weights(model, member, path + ":model.weights.h5", options);
     return;
   }
-  load_keras_weights(model, file.bytes(), path, options);
+  // The reader opens the file by its path (HDF5 reads what it needs, no copy of the image).
+  if constexpr (!std::is_const_v<Model>)
+    detail::load_keras_from(model, file.bytes(), path, [&] { return hdf5::open_read(path); }, options);
 }
 
 /// The same from the bytes of a `.weights.h5` file in memory (`name` stands for the file in errors).
@@ -140,14 +155,9 @@ template <class Model>
 void load_keras_weights(Model& model, std::span<const std::byte> bytes, const std::string& name,
                         const load_options& options = {}) {
   static_assert(!std::is_const_v<Model>, "frost::load_keras_weights: loading writes the model's weights: pass a non-const model");
-  constexpr const char* where = "frost::load_keras_weights";
-  model.ensure_weights(where);
-  static constexpr unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  if (bytes.size() < 8 || std::memcmp(bytes.data(), signature, 8) != 0)
-    detail::throw_format(where, name, "file", "an HDF5 file (.weights.h5)", "other content");
-  const double seconds = options.reader_seconds > 0 ? options.reader_seconds : 10.0 + static_cast<double>(bytes.size()) / 50e6;
-  const hdf5_listing listing = list_hdf5([&] { return hdf5::open_image(bytes); }, bytes.size(), name, where, seconds);
-  if constexpr (!std::is_const_v<Model>) detail::load_keras_listing(model, listing, name, where, options);
+  model.ensure_weights("frost::load_keras_weights");
+  if constexpr (!std::is_const_v<Model>)
+    detail::load_keras_from(model, bytes, name, [&] { return hdf5::open_image(bytes); }, options);
 }
 
 /// Saves `model`'s weights in Keras 3's `.weights.h5` layout (what `model.save_weights` writes
