@@ -150,9 +150,12 @@ inline std::optional<std::vector<std::string>> member_names(hid_t g) {
   // A Keras file's groups hold a few members each: a count in the millions is a damaged file.
   if (H5Gget_info(g, &info) < 0 || info.nlinks > 100000) return std::nullopt;
   std::vector<std::string> out;
+  std::size_t total = 0;
   for (hsize_t k = 0; k < info.nlinks; ++k) {
     const ssize_t n = H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, nullptr, 0, H5P_DEFAULT);
-    if (n < 0 || n > 4096) return std::nullopt;
+    // Names of a few dozen characters, in groups of a few members: megabytes of names are damage.
+    total += n < 0 ? 0 : static_cast<std::size_t>(n);
+    if (n < 0 || n > 1024 || total > (std::size_t{4} << 20)) return std::nullopt;
     std::string name(static_cast<std::size_t>(n) + 1, '\0');
     if (H5Lget_name_by_idx(g, ".", H5_INDEX_NAME, H5_ITER_INC, k, name.data(), name.size(), H5P_DEFAULT) < 0)
       return std::nullopt;

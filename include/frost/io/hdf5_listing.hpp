@@ -309,6 +309,10 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
     // handlers do not run for it.
     for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
     if (detail::reader_started != nullptr) detail::reader_started();
+    try {  // the unwinder sets itself up now, while memory is not capped
+      throw 0;
+    } catch (int) {
+    }
     detail::limit_reader_memory((std::size_t{1} << 30) + 16 * budget);
     ::close(fds[0]);
     try {

@@ -2,18 +2,15 @@
 /// \file
 /// `tensor_table`: the tensors a weight file holds, by name, as the loaders see them before
 /// anything reaches a model — a dtype, a shape and the raw little-endian bytes (pointing into a
-/// mapped file or into storage the table owns). The dtypes are safetensors's; `to_scalars`
+/// mapped file or into the HDF5 reader's listing). The dtypes are safetensors's; `to_scalars`
 /// converts the floating ones (F64, F32, F16, BF16) to a model's scalar type.
 
 #include <frost/io/file.hpp>
 
 #include <bit>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <limits>
-#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -67,16 +64,10 @@ class tensor_table {
  public:
   explicit tensor_table(std::string path = {}) : path_(std::move(path)) {}
 
-  /// Adds a record whose bytes live elsewhere (a mapped file that outlives the table).
+  /// Adds a record; its bytes live elsewhere (a mapped file, a listing) that outlives the table.
   void add(tensor_record r) {
     index_.emplace(r.name, records_.size());
     records_.push_back(std::move(r));
-  }
-  /// Adds a record owning its bytes.
-  void add_owned(tensor_record r, std::vector<std::byte> bytes) {
-    storage_.push_back(std::make_unique<std::vector<std::byte>>(std::move(bytes)));
-    r.bytes = std::span<const std::byte>(storage_.back()->data(), storage_.back()->size());
-    add(std::move(r));
   }
   const tensor_record* find(std::string_view name) const {
     auto it = index_.find(std::string(name));
@@ -91,7 +82,6 @@ class tensor_table {
   std::string path_;
   std::vector<tensor_record> records_;
   std::unordered_map<std::string, std::size_t> index_;
-  std::vector<std::unique_ptr<std::vector<std::byte>>> storage_;
 };
 
 namespace detail {
