@@ -220,6 +220,7 @@ void serialize(const hdf5_listing& l, Put&& put) {
 inline std::vector<std::byte> serialize(const hdf5_listing& l) {
   std::vector<std::byte> out;
   serialize(l, [&](const void* p, std::size_t n) {
+    if (n == 0) return;
     const auto* b = static_cast<const std::byte*>(p);
     out.insert(out.end(), b, b + n);
   });
@@ -323,6 +324,7 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
       }
       std::uint64_t n = 0;
       detail::serialize(l, [&](const void* p, std::size_t k) {
+        if (k == 0) return;
         if (k > cap - 8 - n) ::_exit(5);
         std::memcpy(region + 8 + n, p, k);
         n += k;
