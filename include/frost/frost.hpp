@@ -45,9 +45,17 @@
 #include <frost/layers/input.hpp>
 #include <frost/layers/max_pooling2d.hpp>
 #include <frost/layers/spatial.hpp>
+#include <frost/train/callbacks.hpp>
+#include <frost/train/dataset.hpp>
+#include <frost/train/fit.hpp>
 #include <frost/train/gradients.hpp>
+#include <frost/train/history.hpp>
+#include <frost/train/history_plot.hpp>
+#include <frost/train/inference.hpp>
 #include <frost/train/losses.hpp>
+#include <frost/train/metrics.hpp>
 #include <frost/train/optimizer.hpp>
 #include <frost/train/optimizers.hpp>
+#include <frost/train/progress.hpp>
 #include <frost/train/trainer.hpp>
 #include <frost/train/value_and_grad.hpp>

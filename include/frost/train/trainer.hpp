@@ -40,6 +40,7 @@ class trainer {
 
  public:
   using model_type = Model;
+  using loss_type = Loss;
   using scalar_type = typename Model::scalar_type;
   using optimizer_type = ::frost::optimizer<Model, Spec>;
   /// Workspace scalars per sample: what backward keeps from forward, plus transients laid out by
@@ -79,6 +80,43 @@ class trainer {
     check_rows_(rows);
     detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, rows, nullptr);
     return run_<void>(xs, rows, nullptr);
+  }
+
+  /// What `try_step` did: the loss of the forward pass, and whether the update was applied.
+  /// `nonfinite` says why not: `step_outcome::loss_index` for a NaN or Inf loss, else the index
+  /// (in the trainable arena) of the first non-finite gradient; `npos` when applied.
+  struct step_outcome {
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    static constexpr std::size_t loss_index = gradients<Model>::size;
+    scalar_type loss;
+    std::size_t nonfinite = npos;
+    bool applied() const noexcept { return nonfinite == npos; }
+  };
+
+  /// One training step on (x, y) that refuses, without throwing, an update from a non-finite
+  /// loss (always checked: it costs nothing) or, in finite-check mode, from any non-finite
+  /// gradient; parameters and optimizer state are then untouched. `observe(out, rows)` is called
+  /// with the model's output (training mode, rows × outputs) before the loss. What `frost::fit`
+  /// runs; the shape and label checks throw as in `step`.
+  template <class X, class Target, class Observe = detail::no_observer>
+  step_outcome try_step(const X& x, const Target& y, Observe&& observe = {}) {
+    static_assert(Loss::needs_target, "frost::trainer::try_step: this loss takes no target");
+    static_assert(detail::check_inputs<Model, X>());
+    static_assert(detail::check_loss<Model, Loss, Target>());
+    std::array<const scalar_type*, Model::input_count> xs{};
+    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
+    check_rows_(rows);
+    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, rows, &y);
+    return checked_run_(xs, rows, &y, observe, true);
+  }
+
+  /// Inference on `rows` rows of `xs` (one pointer per model input) into `out` (rows × outputs),
+  /// in this trainer's workspace and on its threads; allocates nothing. rows ≤ max_batch.
+  void predict_into(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
+                    scalar_type* out) noexcept {
+    if (rows != 0)
+      detail::forward<false>(*model_, detail::pass_buffers<scalar_type>{xs.data(), ws_.data(), rows, out}, rows,
+                             pool_.get());
   }
 
   /// Inference (Keras `model.predict(x)` after `compile`) on up to max_batch rows, in this
@@ -158,30 +196,52 @@ class trainer {
 
   template <class Target>
   scalar_type run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows, const Target* y) {
-    const scalar_type loss = detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_,
-                                                                     grads_.data(), mix_keys(seed_, passes_++),
-                                                                     pool_.get());
-    if (check_finite_) ensure_finite_(loss);
-    opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());
-    return loss;
+    detail::no_observer none;
+    const step_outcome r = checked_run_(xs, rows, y, none, false);
+    if (!r.applied()) throw_nonfinite_(r);
+    return r.loss;
   }
 
-  void ensure_finite_(scalar_type loss) const {
-    if (!std::isfinite(loss))
-      detail::throw_value("frost::trainer::step", "loss", "a finite value (finite-check mode)", std::to_string(loss));
+  template <class Target, class Observe>
+  step_outcome checked_run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
+                            const Target* y, Observe& observe, bool check_loss) {
+    step_outcome r{detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_,
+                                                           grads_.data(), mix_keys(seed_, passes_++), pool_.get(),
+                                                           observe)};
+    if ((check_loss || check_finite_) && !std::isfinite(r.loss)) r.nonfinite = step_outcome::loss_index;
+    else if (check_finite_) r.nonfinite = first_nonfinite_gradient_();
+    if (r.applied()) opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());
+    return r;
+  }
+
+  std::size_t first_nonfinite_gradient_() const noexcept {
     const scalar_type* g = grads_.data();
-    for (std::size_t i = 0; i < gradients<Model>::size; ++i) {
-      if (!std::isfinite(g[i])) {
-        // Name the layer the parameter belongs to: the last trainable block starting at or before i.
-        std::size_t layer = 0;
-        for (std::size_t j = 0; j < Model::node_count; ++j)
-          if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i)
-            layer = j - Model::template node_of_layer<0>;
-        detail::throw_value("frost::trainer::step", ("gradient " + std::to_string(i) + " (layer " +
-                                                     std::to_string(layer) + ")").c_str(),
-                            "a finite value (finite-check mode)", std::to_string(g[i]));
-      }
-    }
+    for (std::size_t i = 0; i < gradients<Model>::size; ++i)
+      if (!std::isfinite(g[i])) return i;
+    return step_outcome::npos;
+  }
+
+ public:
+  /// What a refused step found, as "<subject>: expected a finite value, got <value>": the loss,
+  /// or the first non-finite gradient and the layer it belongs to.
+  std::string nonfinite_message(const step_outcome& r) const { return nonfinite_message_(r, ""); }
+
+ private:
+  std::string nonfinite_message_(const step_outcome& r, const char* mode) const {
+    const std::string expected = std::string(": expected a finite value") + mode + ", got ";
+    if (r.nonfinite == step_outcome::loss_index) return "loss" + expected + std::to_string(r.loss);
+    // Name the layer the parameter belongs to: the last trainable block starting at or before i.
+    const std::size_t i = r.nonfinite;
+    std::size_t layer = 0;
+    for (std::size_t j = 0; j < Model::node_count; ++j)
+      if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i)
+        layer = j - Model::template node_of_layer<0>;
+    return "gradient " + std::to_string(i) + " (layer " + std::to_string(layer) + ")" + expected +
+           std::to_string(grads_.data()[i]);
+  }
+
+  [[noreturn]] void throw_nonfinite_(const step_outcome& r) const {
+    throw value_error("frost::trainer::step: " + nonfinite_message_(r, " (finite-check mode)"));
   }
 
   Model* model_;

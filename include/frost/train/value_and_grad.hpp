@@ -156,19 +156,27 @@ void check_batch(const char* where, const Model& m, std::size_t x_rows, const Ta
   }
 }
 
+/// What a training pass shows the model's output to: nothing (the default), or fit's metrics.
+struct no_observer {
+  template <class T>
+  void operator()(const T*, std::size_t) const noexcept {}
+};
+
 /// Forward (training mode), loss, and backward into `grads`, split across `pool` where that
 /// pays (the loss itself runs on the calling thread). Training-mode layers update the model's
-/// state (moving statistics) and draw from the random streams keyed by `noise`. Returns the loss.
-template <class Model, class Loss, class Target>
+/// state (moving statistics) and draw from the random streams keyed by `noise`. `observe(out,
+/// rows)` sees the model's output (rows × outputs) between forward and loss. Returns the loss.
+template <class Model, class Loss, class Target, class Observe = no_observer>
 typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_type* const* x, const Target* y,
                                        std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
                                        typename Model::scalar_type* grads, std::uint64_t noise,
-                                       thread_pool* pool = nullptr) noexcept {
+                                       thread_pool* pool = nullptr, Observe&& observe = {}) noexcept {
   using T = typename Model::scalar_type;
   static constexpr const loss_plan& lp = loss_plan_v<Model, Loss>;
   pool = pool_for_step<Model>(pool, rows);
   const pass_buffers<T> b{x, ws, cap, nullptr, Model::state_count != 0 ? m.state().data() : nullptr, noise};
   forward<true>(m, b, rows, pool);
+  observe(node_output<true, Model, Model::output_node>(b), rows);
   const auto* targets = [&] {
     if constexpr (Loss::needs_target) return y->data();
     else return static_cast<const void*>(nullptr);
