@@ -134,6 +134,10 @@ class dataset {
       detail::throw_shape("frost::dataset", "rows of y", std::to_string(rows_) + " (the rows of x)",
                           std::to_string(y.rows()));
   }
+  /// From matrices (or views, or tuples of them): views of them.
+  template <class XM, class YM>
+    requires(!std::is_same_v<XM, X> || !std::is_same_v<YM, Y>)
+  dataset(const XM& x, const YM& y) : dataset(detail::view_of(x), detail::view_of(y)) {}
 
   std::size_t size() const noexcept { return rows_; }
   const X& x() const noexcept { return x_; }
