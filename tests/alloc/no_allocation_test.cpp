@@ -47,6 +47,43 @@ int check(const char* what, Model& m, Loss loss, Spec spec, const X& x, const Ta
   return during == 0 && sum > 0.f ? 0 : 1;
 }
 
+// fit allocates when it starts, and per epoch (the history), but nothing per step: the same
+// fit over 4× the samples (4× the steps, same epochs) makes exactly as many allocations.
+template <class Model, class X, class Y>
+int check_fit(const char* what, Model& m, const X& x, const Y& y, std::size_t threads = 1) {
+  std::FILE* sink = std::fopen("/dev/null", "w");
+  auto run = [&](std::size_t rows) {
+    auto tr = frost::make_trainer(m, frost::sparse_categorical_crossentropy{}, frost::adam{}, 32, frost::threads{threads});
+    const auto xs = frost::matrix_view<const float, X::cols>(x.data(), rows);
+    const auto ys = frost::matrix_view<const int, 1>(y.data(), rows);
+    frost::early_stopping stop{.monitor = "val_loss", .patience = 100, .restore_best_weights = true};
+    frost::learning_rate_schedule cosine{frost::cosine_decay{.initial_learning_rate = 1e-3, .decay_steps = 100}};
+    const long before = allocations.load();
+    auto h = frost::fit(tr, xs, ys, {.epochs = 2, .batch_size = 32, .validation_split = 0.25f, .verbose = 2, .output = sink},
+                        frost::accuracy{}, stop, cosine, [](auto& ctx) { (void)ctx.logs()["loss"]; });
+    const long n = allocations.load() - before;
+    return std::pair{n, h["loss"].size()};
+  };
+  const auto [small, e1] = run(x.rows() / 4);
+  const auto [big, e2] = run(x.rows());
+  std::fclose(sink);
+  std::printf("%s: fit over %zu rows made %ld allocations, over %zu rows %ld\n", what, x.rows() / 4, small, x.rows(), big);
+  return small == big && e1 == 2 && e2 == 2 ? 0 : 1;
+}
+
+// An inference object's call allocates nothing.
+template <class Model, class X>
+int check_inference(const char* what, const Model& m, const X& x, std::size_t threads) {
+  auto run = frost::make_inference(m, x.rows(), frost::threads{threads});
+  typename Model::output_matrix out(x.rows());
+  run(x, out);  // warm-up
+  const long before = allocations.load();
+  for (int i = 0; i < 20; ++i) run(x, out);
+  const long during = allocations.load() - before;
+  std::printf("%s: %ld heap allocations in 20 inference calls\n", what, during);
+  return during == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main() {
@@ -121,6 +158,19 @@ int main() {
     failures += check("cnn, base frozen, two threads", base_frozen, frost::categorical_crossentropy{}, frost::adam{}, cx,
                       wy, 2);
   }
-  std::printf("%d passed, %d failed\n", 12 - failures, failures);
+  // fit and inference.
+  {
+    frost::matrix<float, 100> fx(512);
+    frost::matrix<int, 1> fy(512);
+    for (std::size_t i = 0; i < 512; ++i) {
+      fy(i, 0) = int(i % 10);
+      for (std::size_t j = 0; j < 100; ++j) fx(i, j) = float((i * 31 + j * 7) % 13) / 13.f;
+    }
+    failures += check_fit("fit, all trainable", full, fx, fy);
+    failures += check_fit("fit, layers 0, 1 frozen, two threads", head, fx, fy, 2);
+    failures += check_inference("inference", full, x, 1);
+    failures += check_inference("inference, two threads", wide, wx, 2);
+  }
+  std::printf("%d passed, %d failed\n", 16 - failures, failures);
   return failures;
 }

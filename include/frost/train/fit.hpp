@@ -153,6 +153,21 @@ auto extras_at(Ids ids, Refs& refs) {
   });
 }
 
+/// Compile-error predicate: fit's extra argument number `Position` (from 0, after the options),
+/// of type `Extra`, is a metric, a callback for contexts `Ctx`, validation data or a stage.
+template <std::size_t Position, class Extra, class Ctx>
+inline constexpr bool fit_extra_understood =
+    metric<Extra> || is_validation<Extra>::value || is_stage<Extra>::value || callback_for<Extra, Ctx>;
+
+template <class Tr, class... E, std::size_t... I>
+constexpr bool check_extras(std::index_sequence<I...>) {
+  static_assert((fit_extra_understood<I, std::remove_cvref_t<E>, fit_context<Tr>> && ...),
+                "frost::fit: an extra argument is neither a metric (accuracy{}), a callback (a type with "
+                "on_epoch_end(ctx) or another hook, or a lambda taking the fit_context), validation_data(x, y) "
+                "nor unfreeze_at<I...>{.epoch}");
+  return true;
+}
+
 template <class Tuple, class F>
 void for_each(Tuple& t, F&& f) {
   std::apply([&](auto&... e) { (f(e), ...); }, t);
@@ -390,12 +405,7 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
   static_assert(!staged || !std::is_lvalue_reference_v<Trainer>,
                 "frost::fit: unfreeze_at re-types the model and the trainer: pass std::move(trainer) and use the "
                 "fit_result's model() and trainer");
-  [&]<class... C>(std::tuple<C...>*) {
-    static_assert((callback_for<std::remove_cvref_t<C>, fit_context<Tr>> && ...),
-                  "frost::fit: an extra argument is neither a metric (accuracy{}), a callback (a type with "
-                  "on_epoch_end(ctx) or another hook, or a lambda taking the fit_context), validation_data(x, y) "
-                  "nor unfreeze_at<I...>{.epoch}");
-  }(static_cast<decltype(callbacks)*>(nullptr));
+  static_assert(check_extras<Tr, Extras...>(std::index_sequence_for<Extras...>{}));
 
   // Every argument is checked before the first step: a bad one throws with the model untouched.
   if (o.batch_size == 0) throw_value(where, "batch_size", "at least 1", "0");
