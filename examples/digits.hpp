@@ -1,13 +1,12 @@
 // The data side of the transfer-learning demos transfer_digits.cpp (a dense network) and
-// transfer_digits_cnn.cpp (a small CNN): both read, split, batch, train on and score the UCI
-// handwritten digits (data/digits.csv.gz, CC BY 4.0) with the code here, and keep only their
-// model, their story and their printing.
+// transfer_digits_cnn.cpp (a small CNN): both read and split the UCI handwritten digits
+// (data/digits.csv.gz, CC BY 4.0) and time fit's training steps with the code here, and keep
+// only their model, their story and their printing.
 //
 // The CSV has one sample a line: 64 pixels, each 0..16, then the label 0..9 — 65 comma-separated
-// values. The 64 pixels are the 8×8 image row by row, so a batch `x` of `matrix<float, 64>` is
-// fed to a dense network as `x.view<64>()` and to a CNN as `x.view<8, 8, 1>()` (8×8×1 images,
-// Keras channels_last), without a copy. The functions that feed the model take those input
-// dimensions as template arguments: `accuracy<8, 8, 1>(model, ...)`, `train<64>(trainer, ...)`.
+// values. The 64 pixels are the 8×8 image row by row, so the samples, a `matrix<float, 64>`, are
+// fed to a dense network as they are and to a CNN as `x.view<8, 8, 1>()` (8×8×1 images, Keras
+// channels_last), without a copy.
 #pragma once
 
 #include <frost/frost.hpp>
@@ -56,80 +55,25 @@ inline void shuffle(std::vector<std::size_t>& ids, frost::random_stream& rng) {
   for (std::size_t i = ids.size() - 1; i > 0; --i) std::swap(ids[i], ids[rng.next() % (i + 1)]);
 }
 
-// Fills (x, y) with samples order[first .. first + x.rows()).
-inline void gather(const digits& d, const std::vector<std::size_t>& order, std::size_t first,
-                   frost::matrix<float, 64>& x, frost::matrix<int, 1>& y) {
-  for (std::size_t r = 0; r < x.rows(); ++r) {
-    const std::size_t i = order[first + r];
-    std::memcpy(&x(r, 0), &d.pixels[i * 64], 64 * sizeof(float));
-    y(r, 0) = d.labels[i];
+// Samples `ids` of `d`, in that order, as a batch and its labels.
+inline void gather(const digits& d, const std::vector<std::size_t>& ids, frost::matrix<float, 64>& x,
+                   frost::matrix<int, 1>& y) {
+  x = frost::matrix<float, 64>(ids.size());
+  y = frost::matrix<int, 1>(ids.size());
+  for (std::size_t r = 0; r < ids.size(); ++r) {
+    std::memcpy(&x(r, 0), &d.pixels[ids[r] * 64], 64 * sizeof(float));
+    y(r, 0) = d.labels[ids[r]];
   }
 }
 
-// The share of samples `ids` that `m`, fed `x.view<D...>()`, classifies right. `m(x)` is
-// inference: batch normalization uses its moving statistics, dropout passes values unchanged.
-template <std::size_t... D, class Model>
-double accuracy(const Model& m, const digits& d, const std::vector<std::size_t>& ids) {
-  frost::matrix<float, 64> x(ids.size());
-  frost::matrix<int, 1> y(ids.size());
-  gather(d, ids, 0, x, y);
-  const auto p = m(x.template view<D...>());
-  std::size_t right = 0;
-  for (std::size_t i = 0; i < ids.size(); ++i) {
-    const auto row = p.row(i);
-    right += static_cast<std::size_t>(std::max_element(row.begin(), row.end()) - row.begin()) ==
-             static_cast<std::size_t>(y(i, 0));
-  }
-  return double(right) / double(ids.size());
-}
-
-// The time each training step took, in microseconds, in order.
-struct step_times {
-  std::vector<double> us;
-
-  double mean() const {
-    double sum = 0;
-    for (const double t : us) sum += t;
-    return sum / double(us.size());
-  }
-  // The median over the steps after the first `warm_up`.
-  double median(std::size_t warm_up) const {
-    std::vector<double> kept(us.begin() + std::ptrdiff_t(warm_up), us.end());
-    std::nth_element(kept.begin(), kept.begin() + std::ptrdiff_t(kept.size() / 2), kept.end());
-    return kept[kept.size() / 2];
-  }
-};
-
-// Trains `tr` for `epochs` over `train_ids` in batches of `batch`, feeding `x.view<D...>()`,
-// reshuffling each epoch with `rng`; times each step.
-template <std::size_t... D, class Trainer>
-step_times train(Trainer& tr, const digits& d, std::vector<std::size_t> train_ids, int epochs, std::size_t batch,
-                 frost::random_stream& rng) {
-  frost::matrix<float, 64> x(batch);
-  frost::matrix<int, 1> y(batch);
-  step_times times;
-  times.us.reserve(std::size_t(epochs) * (train_ids.size() / batch));
-  for (int e = 0; e < epochs; ++e) {
-    shuffle(train_ids, rng);
-    for (std::size_t first = 0; first + batch <= train_ids.size(); first += batch) {
-      gather(d, train_ids, first, x, y);
-      const auto t0 = std::chrono::steady_clock::now();
-      tr.step(x.template view<D...>(), y);
-      const auto t1 = std::chrono::steady_clock::now();
-      times.us.push_back(1e6 * std::chrono::duration<double>(t1 - t0).count());
-    }
-  }
-  return times;
-}
-
-// What both demos start from: the samples, split the same way (a fifth held out for testing),
-// the epochs to train each phase for, and the random stream that shuffled the split and goes on
-// shuffling the training samples.
+// What both demos start from: the samples in random order, split the same way (a fifth held
+// out for testing; fit's validation_split then validates on the last fifth of the rest), and
+// the epochs to train each phase for.
 struct session {
-  digits data;
-  std::vector<std::size_t> train_ids, test_ids;
-  int epochs;  // 15 with --quick, else 40
-  frost::random_stream rng;
+  std::size_t samples;
+  frost::matrix<float, 64> x_train, x_test;  // pixels scaled to [0, 1]
+  frost::matrix<int, 1> y_train, y_test;     // labels 0..9
+  std::size_t epochs;                        // 15 with --quick, else 40
 };
 
 // Reads the command line `<program> <digits.csv> [--quick]` and the CSV (errors name `program`);
@@ -140,14 +84,59 @@ inline std::optional<session> start(const char* program, int argc, char** argv) 
     return std::nullopt;
   }
   const bool quick = argc > 2 && std::string(argv[2]) == "--quick";
-  session s{read_digits(program, argv[1]), {}, {}, quick ? 15 : 40, frost::random_stream(2024)};
-  std::vector<std::size_t> ids(s.data.size());
+  const digits d = read_digits(program, argv[1]);
+  frost::random_stream rng(2024);
+  std::vector<std::size_t> ids(d.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = i;
-  shuffle(ids, s.rng);
+  shuffle(ids, rng);
   const auto n_test = std::ptrdiff_t(ids.size() / 5);
-  s.test_ids.assign(ids.begin(), ids.begin() + n_test);
-  s.train_ids.assign(ids.begin() + n_test, ids.end());
+  session s{d.size(), {}, {}, {}, {}, quick ? std::size_t{15} : std::size_t{40}};
+  gather(d, {ids.begin(), ids.begin() + n_test}, s.x_test, s.y_test);
+  gather(d, {ids.begin() + n_test, ids.end()}, s.x_train, s.y_train);
   return s;
 }
+
+// A fit callback that times every training step from on_batch_begin to on_batch_end: the
+// trainer's step plus what fit does around it (copying the shuffled batch, updating the
+// accuracy). It logs each epoch's median in microseconds as "step_us", so the progress line and
+// the history show it, and keeps every step's time. It allocates when training begins and at
+// the end of each epoch, never during a step.
+struct step_timer {
+  std::vector<double> us;  // every step's time, in order
+  std::size_t epoch_first = 0;
+  std::chrono::steady_clock::time_point started{};
+
+  template <class Ctx>
+  void on_train_begin(Ctx& ctx) {
+    us.reserve(us.size() + ctx.epochs() * ctx.steps());
+  }
+  template <class Ctx>
+  void on_epoch_begin(Ctx&) {
+    epoch_first = us.size();
+  }
+  template <class Ctx>
+  void on_batch_begin(Ctx&) {
+    started = std::chrono::steady_clock::now();
+  }
+  template <class Ctx>
+  void on_batch_end(Ctx&) {
+    us.push_back(1e6 * std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  }
+  template <class Ctx>
+  void on_epoch_end(Ctx& ctx) {
+    ctx.logs().set("step_us", median_of(epoch_first));
+  }
+
+  // The median over the steps after the first `warm_up` (over all of them if there are no more).
+  double median(std::size_t warm_up) const { return median_of(warm_up < us.size() ? warm_up : 0); }
+
+ private:
+  double median_of(std::size_t first) const {
+    if (first >= us.size()) return 0;
+    std::vector<double> kept(us.begin() + std::ptrdiff_t(first), us.end());
+    std::nth_element(kept.begin(), kept.begin() + std::ptrdiff_t(kept.size() / 2), kept.end());
+    return kept[kept.size() / 2];
+  }
+};
 
 }  // namespace digits_demo

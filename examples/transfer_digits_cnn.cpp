@@ -4,17 +4,20 @@
 //     a softmax head), every layer trainable.
 //  2. Keep its convolutional base, freeze it (the convolutions and batch normalizations), put a
 //     fresh head on top and fine-tune only the head.
-// Prints both summaries, test accuracies, time per training step frozen vs fully trainable, the
-// bytes the frozen model does not need, and checks that the frozen batch normalizations' moving
-// statistics do not move while the head trains (Keras's frozen semantics: inference mode).
+// Both phases train with fit. Prints fit's progress, both summaries, test accuracies, time per
+// training step frozen vs fully trainable, the bytes the frozen model does not need, and checks
+// that the frozen batch normalizations' moving statistics do not move while the head trains
+// (Keras's frozen semantics: inference mode). Writes both histories (CSV) and, when gnuplot is
+// installed, their curves side by side (digits_cnn_history.png).
 //
-// usage: transfer_digits_cnn <digits.csv> [--quick]
+// usage: transfer_digits_cnn <digits.csv> [--quick]    (files are written in the working directory)
 #include "digits.hpp"
 
 #include <frost/frost.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -42,17 +45,23 @@ int main(int argc, char** argv) {
   // The same split as transfer_digits (digits.hpp): a fifth of the samples held out for testing.
   auto s = start("transfer_digits_cnn", argc, argv);
   if (!s) return 2;
-  auto& [d, train_ids, test_ids, epochs, rng] = *s;
-  std::printf("UCI digits as 8x8x1 images: %zu samples, %zu for training, %zu for testing\n\n", d.size(),
-              train_ids.size(), test_ids.size());
+  auto& [samples, x_train, x_test, y_train, y_test, epochs] = *s;
+  std::printf("UCI digits as 8x8x1 images: %zu samples, %zu for training (the last fifth of them validates), "
+              "%zu for testing\n\n",
+              samples, x_train.rows(), x_test.rows());
+  const auto images = x_train.view<8, 8, 1>();  // the same samples as 8×8×1 images, no copy
+  const auto test_images = x_test.view<8, 8, 1>();
+  const fit_options options{.epochs = epochs, .batch_size = batch, .validation_split = 0.2f, .seed = 1, .verbose = 1};
 
   // 1. Every layer trainable.
   Net net = Net::init(1);
   summary(net);
   auto full_trainer =
       make_trainer(net, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.003f}, batch, threads{1}, seed{1});
-  const double full_us = train<8, 8, 1>(full_trainer, d, train_ids, epochs, batch, rng).median(warm_up);
-  const double full_acc = accuracy<8, 8, 1>(net, d, test_ids);
+  step_timer full_time;
+  const history h_full = fit(full_trainer, images, y_train, options, accuracy{}, full_time);
+  const double full_us = full_time.median(warm_up);
+  const double full_acc = evaluate(full_trainer, test_images, y_test, 0, accuracy{})["accuracy"];
   std::printf("all trainable: test accuracy %.2f %%, %.1f us per training step (batch %zu, median)\n\n",
               100 * full_acc, full_us, batch);
   const std::size_t full_bytes = full_trainer.allocated_bytes();
@@ -67,7 +76,7 @@ int main(int argc, char** argv) {
             tuned.layer<head>().kernel().begin());
   std::fill(tuned.layer<head>().bias().begin(), tuned.layer<head>().bias().end(), 0.f);
   std::printf("fresh head on the frozen convolutional base: test accuracy %.2f %%\n",
-              100 * accuracy<8, 8, 1>(tuned, d, test_ids));
+              100 * evaluate(tuned, sparse_categorical_crossentropy{}, test_images, y_test, {}, accuracy{})["accuracy"]);
   summary(tuned);
   const std::vector<float> mean1 = copy_of(tuned.layer<1>().moving_mean()),
                            var1 = copy_of(tuned.layer<1>().moving_variance()),
@@ -76,8 +85,10 @@ int main(int argc, char** argv) {
                            kernel3 = copy_of(tuned.layer<3>().kernel());
   auto head_trainer =
       make_trainer(tuned, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.01f}, batch, threads{1}, seed{2});
-  const double head_us = train<8, 8, 1>(head_trainer, d, train_ids, epochs, batch, rng).median(warm_up);
-  const double head_acc = accuracy<8, 8, 1>(tuned, d, test_ids);
+  step_timer head_time;
+  const history h_head = fit(head_trainer, images, y_train, options, accuracy{}, head_time);
+  const double head_us = head_time.median(warm_up);
+  const double head_acc = evaluate(head_trainer, test_images, y_test, 0, accuracy{})["accuracy"];
   std::printf("layers 0, 1, 3, 4 frozen: test accuracy %.2f %%, %.1f us per training step (batch %zu, median)\n",
               100 * head_acc, head_us, batch);
 
@@ -96,12 +107,24 @@ int main(int argc, char** argv) {
       (gradients<full_model>::size + optimizer<full_model, adam>::state_size) * sizeof(float);
   constexpr std::size_t head_state =
       (gradients<tuned_model>::size + optimizer<tuned_model, adam>::state_size) * sizeof(float);
-  std::printf("time per step, frozen / all trainable: %.2f\n", head_us / full_us);
+  std::printf("time per step, frozen / all trainable: %.2f (a step here is what fit does for one batch: copy the\n"
+              "shuffled rows, train, update the accuracy)\n",
+              head_us / full_us);
   std::printf("gradients + adam state: %zu bytes all trainable, %zu bytes frozen, %zu bytes saved\n", full_state,
               head_state, full_state - head_state);
   std::printf("trainer memory (gradients + adam state + workspace for batch %zu): %zu bytes all trainable, "
               "%zu bytes frozen, %zu bytes saved\n",
               batch, full_bytes, head_bytes, full_bytes - head_bytes);
+
+  to_csv(h_full, "digits_cnn_history_all_trainable.csv");
+  to_csv(h_head, "digits_cnn_history_frozen_base.csv");
+  std::printf("\nhistories: %s, %s\n", std::filesystem::absolute("digits_cnn_history_all_trainable.csv").c_str(),
+              std::filesystem::absolute("digits_cnn_history_frozen_base.csv").c_str());
+  if (gnuplot_available()) {
+    plot_history("digits_cnn_history.png", {{"all trainable", &h_full}, {"frozen base", &h_head}},
+                 {.metrics = {"loss", "accuracy"}});
+    std::printf("training curves: %s\n", std::filesystem::absolute("digits_cnn_history.png").c_str());
+  }
   // Sanity for the ctest run: both phases must learn this easy data set, and frozen must mean frozen.
   return full_acc >= 0.9 && head_acc >= 0.9 && unchanged && kernel_unchanged ? 0 : 1;
 }
