@@ -3,6 +3,7 @@
 // nothing.
 #include <frost/frost.hpp>
 #include <frost/io/checkpoint.hpp>
+#include <frost/io/model_checkpoint.hpp>
 
 #include "support/gradcheck.hpp"
 #include "support/weight_files.hpp"
@@ -128,4 +129,69 @@ TEST_CASE("a checkpoint for another optimizer or model, or a weights file, chang
   REQUIRE_THROWS_WITH(load_checkpoint(tb, dir.file("frozen.ckpt")),
                       Catch::Contains("missing: optimizer/velocity/conv2d/kernel"));
   unchanged();
+}
+
+namespace {
+// Sets the monitored value to a scripted sequence and keeps each epoch's weights.
+struct scripted_loss {
+  std::vector<double> values;
+  std::vector<std::vector<float>> weights;
+  template <class Ctx>
+  void on_epoch_end(Ctx& ctx) {
+    ctx.logs().set("val_loss", values.at(ctx.epoch()));
+    const auto& m = ctx.model();
+    std::vector<float> w(m.trainable_parameters().begin(), m.trainable_parameters().end());
+    w.insert(w.end(), m.frozen_parameters().begin(), m.frozen_parameters().end());
+    weights.push_back(w);
+  }
+};
+
+template <class Model>
+std::vector<float> loaded_weights(const std::string& path) {
+  Model m = Model::init(1234);
+  load_safetensors(m, path);
+  std::vector<float> w(m.trainable_parameters().begin(), m.trainable_parameters().end());
+  w.insert(w.end(), m.frozen_parameters().begin(), m.frozen_parameters().end());
+  return w;
+}
+}  // namespace
+
+TEST_CASE("model_checkpoint keeps the best epoch's weights, every epoch's, or the whole trainer", "[io][checkpoint]") {
+  using mlp = sequential<input<4>, dense<6, relu>, dense<3, softmax>>;
+  const frost_test::scratch_dir scratch;
+  const std::string dir = scratch.path.string();
+  matrix<float, 4> x(40);
+  matrix<int, 1> y(40);
+  frost_test::fill_uniform(x.values(), 5);
+  for (std::size_t i = 0; i < 40; ++i) y(i, 0) = int(i % 3);
+  mlp m = mlp::init(1);
+  auto tr = make_trainer(m, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.01f}, 8);
+  scripted_loss script{{1.0, 0.5, 0.7, 0.4, 0.6}, {}};
+  model_checkpoint best{.filepath = dir + "/best.safetensors", .monitor = "val_loss", .save_best_only = true};
+  model_checkpoint every{.filepath = dir + "/epoch_{epoch:02d}_{val_loss:.2f}.safetensors"};
+  model_checkpoint whole{.filepath = dir + "/trainer.safetensors", .save_weights_only = false};
+  fit(tr, x, y, {.epochs = 5, .batch_size = 8, .verbose = 0}, script, best, every, whole);
+  // Improvements at epochs 0, 1 and 3: the best file holds epoch 3's weights.
+  REQUIRE(best.saves == 3);
+  REQUIRE(best.best == 0.4);
+  REQUIRE(loaded_weights<mlp>(dir + "/best.safetensors") == script.weights[3]);
+  REQUIRE(every.saves == 5);
+  REQUIRE(every.last_saved == dir + "/epoch_05_0.60.safetensors");
+  REQUIRE(loaded_weights<mlp>(dir + "/epoch_02_0.50.safetensors") == script.weights[1]);
+  // The trainer checkpoint resumes with the optimizer's state: same step count, same next step.
+  mlp m2 = mlp::init(99);
+  auto tr2 = make_trainer(m2, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.01f}, 8);
+  load_checkpoint(tr2, dir + "/trainer.safetensors");
+  REQUIRE(tr2.get_optimizer().iterations() == tr.get_optimizer().iterations());
+  matrix_view<const float, 4> xb(x.data(), 8);
+  matrix_view<const int, 1> yb(y.data(), 8);
+  REQUIRE(tr2.step(xb, yb) == tr.step(xb, yb));
+  REQUIRE(snapshot(m2) == snapshot(m));
+  // A name of another format, or a field that names nothing logged, is refused before any step.
+  model_checkpoint bad{.filepath = dir + "/model.bin"};
+  REQUIRE_THROWS_WITH(fit(tr, x, y, {.batch_size = 8, .verbose = 0}, bad),
+                      Catch::Contains("expected a name ending in \".safetensors\" or \".weights.h5\", got another"));
+  model_checkpoint unknown{.filepath = dir + "/m_{val_acc}.safetensors"};
+  REQUIRE_THROWS_WITH(fit(tr, x, y, {.batch_size = 8, .verbose = 0}, unknown),
+                      Catch::Contains("filepath field {val_acc}: expected {epoch} or a logged name (\"loss\"), got \"val_acc\""));
 }
