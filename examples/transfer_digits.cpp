@@ -42,8 +42,9 @@ int main(int argc, char** argv) {
   const history h_full = fit(full_trainer, x_train, y_train, options, accuracy{}, full_time);
   const double full_acc = evaluate(full_trainer, x_test, y_test, 0, accuracy{})["accuracy"];
   const double full_us = full_time.median(warm_up);
-  std::printf("all trainable: test accuracy %.2f %%, %.2f us per training step (batch %zu, median)\n\n",
-              100 * full_acc, full_us, batch);
+  std::printf("all trainable: test accuracy %.2f %%, %.2f us per training step (batch %zu, median; epoch 1 %.2f, "
+              "epoch %zu %.2f)\n\n",
+              100 * full_acc, full_us, batch, h_full["step_us"].front(), h_full.size(), h_full["step_us"].back());
   const std::size_t full_bytes = full_trainer.allocated_bytes();
 
   // 2. Freeze the feature layers, put a fresh head on, fine-tune the head only.
@@ -59,8 +60,9 @@ int main(int argc, char** argv) {
   const history h_head = fit(head_trainer, x_train, y_train, options, accuracy{}, head_time);
   const double head_acc = evaluate(head_trainer, x_test, y_test, 0, accuracy{})["accuracy"];
   const double head_us = head_time.median(warm_up);
-  std::printf("layers 0, 1 frozen: test accuracy %.2f %%, %.2f us per training step (batch %zu, median)\n\n",
-              100 * head_acc, head_us, batch);
+  std::printf("layers 0, 1 frozen: test accuracy %.2f %%, %.2f us per training step (batch %zu, median; epoch 1 "
+              "%.2f, epoch %zu %.2f)\n\n",
+              100 * head_acc, head_us, batch, h_head["step_us"].front(), h_head.size(), h_head["step_us"].back());
 
   const std::size_t head_bytes = head_trainer.allocated_bytes();
   std::printf("time per step, frozen / all trainable: %.2f (median over each phase's steps after the first %zu; a\n"
