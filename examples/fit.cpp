@@ -64,7 +64,7 @@ int main() {
               h["val_loss"][stop.best_epoch], h["val_accuracy"][stop.best_epoch]);
 
   // 2. evaluate and predict, in inference mode.
-  logs test = evaluate(tr, x_test, y_test, /*batch_size=*/0, accuracy{});  // 0: the trainer's max_batch
+  logs test = evaluate(tr, x_test, y_test, {}, accuracy{});  // batches of the trainer's max_batch
   std::printf("test: loss %.4f, accuracy %.4f\n", test["loss"], test["accuracy"]);
   auto p = predict(model, x_test, {.batch_size = 128, .threads = threads{2}});
   const bool same = std::memcmp(p.data(), model(x_test).data(), p.size() * sizeof(float)) == 0;  // bit for bit
@@ -117,7 +117,7 @@ int main() {
   auto r = fit(std::move(tr2), x, y2, {.epochs = 6, .validation_split = 0.2f, .verbose = 2}, accuracy{},
                unfreeze_at<1>{.epoch = 2}, unfreeze_at<0>{.epoch = 4});
   static_assert(std::remove_reference_t<decltype(r.model())>::trainable_param_count == Net::param_count);
-  const double tuned = evaluate(r.trainer, x_test, y2_test, 0, accuracy{})["accuracy"];
+  const double tuned = evaluate(r.trainer, x_test, y2_test, {}, accuracy{})["accuracy"];
   std::printf("unfreeze_at: %zu epochs, test accuracy on the new task %.4f\n", r.history.size(), tuned);
 
   // 7. What is refused before anything is touched, with the messages of docs/errors.md.

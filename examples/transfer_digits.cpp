@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   auto full_trainer = make_trainer(net, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.003f}, batch);
   step_timer full_time;
   const history h_full = fit(full_trainer, x_train, y_train, options, accuracy{}, full_time);
-  const double full_acc = evaluate(full_trainer, x_test, y_test, 0, accuracy{})["accuracy"];
+  const double full_acc = evaluate(full_trainer, x_test, y_test, {}, accuracy{})["accuracy"];
   const double full_us = full_time.median(warm_up);
   std::printf("all trainable: test accuracy %.2f %%, %.2f us per training step (batch %zu, median; epoch 1 %.2f, "
               "epoch %zu %.2f)\n\n",
@@ -54,11 +54,11 @@ int main(int argc, char** argv) {
   std::ranges::fill(tuned.layer<2>().bias(), 0.f);
   auto head_trainer = make_trainer(tuned, sparse_categorical_crossentropy{}, adam{.learning_rate = 0.01f}, batch);
   std::printf("fresh head on frozen features: test accuracy %.2f %%\n",
-              100 * evaluate(head_trainer, x_test, y_test, 0, accuracy{})["accuracy"]);
+              100 * evaluate(head_trainer, x_test, y_test, {}, accuracy{})["accuracy"]);
   summary(tuned);
   step_timer head_time;
   const history h_head = fit(head_trainer, x_train, y_train, options, accuracy{}, head_time);
-  const double head_acc = evaluate(head_trainer, x_test, y_test, 0, accuracy{})["accuracy"];
+  const double head_acc = evaluate(head_trainer, x_test, y_test, {}, accuracy{})["accuracy"];
   const double head_us = head_time.median(warm_up);
   std::printf("layers 0, 1 frozen: test accuracy %.2f %%, %.2f us per training step (batch %zu, median; epoch 1 "
               "%.2f, epoch %zu %.2f)\n\n",

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   step_timer full_time;
   const history h_full = fit(full_trainer, images, y_train, options, accuracy{}, full_time);
   const double full_us = full_time.median(warm_up);
-  const double full_acc = evaluate(full_trainer, test_images, y_test, 0, accuracy{})["accuracy"];
+  const double full_acc = evaluate(full_trainer, test_images, y_test, {}, accuracy{})["accuracy"];
   std::printf("all trainable: test accuracy %.2f %%, %.1f us per training step (batch %zu, median)\n\n",
               100 * full_acc, full_us, batch);
   const std::size_t full_bytes = full_trainer.allocated_bytes();
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
   step_timer head_time;
   const history h_head = fit(head_trainer, images, y_train, options, accuracy{}, head_time);
   const double head_us = head_time.median(warm_up);
-  const double head_acc = evaluate(head_trainer, test_images, y_test, 0, accuracy{})["accuracy"];
+  const double head_acc = evaluate(head_trainer, test_images, y_test, {}, accuracy{})["accuracy"];
   std::printf("layers 0, 1, 3, 4 frozen: test accuracy %.2f %%, %.1f us per training step (batch %zu, median)\n",
               100 * head_acc, head_us, batch);
 

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <limits>
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -42,11 +43,25 @@ void check_backward() {
 
 }  // namespace
 
+TEST_CASE("relu passes NaN on, as TensorFlow's does", "[layers][activations]") {
+  double v = std::numeric_limits<double>::quiet_NaN();
+  frost::activations::relu::forward<1>(&v, 1);
+  REQUIRE(std::isnan(v));
+  float w[20];
+  for (float& x : w) x = std::numeric_limits<float>::quiet_NaN();
+  w[3] = -1.f;
+  frost::activations::relu::forward<20>(w, 1);  // the vector path too
+  REQUIRE(w[3] == 0.f);
+  REQUIRE(std::isnan(w[0]));
+  REQUIRE(std::isnan(w[19]));
+}
+
 TEST_CASE("activation forwards follow their closed forms", "[layers][activations]") {
   for (double z : z0) {
     double v = z;
     frost::activations::relu::forward<1>(&v, 1);
     REQUIRE(v == (z > 0 ? z : 0.0));
+    REQUIRE(!std::signbit(v));
     v = z;
     frost::activations::sigmoid::forward<1>(&v, 1);
     REQUIRE(v == Approx(1 / (1 + std::exp(-z))).epsilon(1e-15));

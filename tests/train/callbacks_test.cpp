@@ -89,6 +89,12 @@ struct hooks {
   void on_train_end(C&) { calls->push_back("train_end"); }
 };
 
+struct ends {
+  bool* ended;
+  template <class C>
+  void on_train_end(C&) { *ended = true; }
+};
+
 struct keep {
   std::vector<std::vector<float>>* out;
   template <class C>
@@ -248,14 +254,16 @@ TEST_CASE("a non-finite step stops fit with the error, or is skipped and counted
   Lin net = Lin::init(1);
   auto tr = frost::make_trainer(net, frost::sparse_categorical_crossentropy{}, frost::adam{}, 16);
   std::vector<std::vector<float>> after_batch;
+  bool ended = false;
   try {
-    frost::fit(tr, d.x, d.y, {.epochs = 3, .batch_size = 16, .shuffle = false, .verbose = 0}, keep{&after_batch});
+    frost::fit(tr, d.x, d.y, {.epochs = 3, .batch_size = 16, .shuffle = false, .verbose = 0}, keep{&after_batch}, ends{&ended});
     FAIL("fit went on past a NaN loss");
   } catch (const frost::nonfinite_error& e) {
     REQUIRE(std::string(e.what()) ==
             "frost::fit: epoch 1, batch 3: loss: expected a finite value, got nan; the update was refused and training stopped");
     REQUIRE(e.history().empty());
   }
+  REQUIRE(ended);  // training ended as Keras's TerminateOnNaN ends it: on_train_end ran
   REQUIRE(after_batch.size() == 2);
   REQUIRE(weights_of(net) == after_batch.back());  // the NaN batch changed nothing
   REQUIRE(tr.get_optimizer().iterations() == 2);
@@ -268,6 +276,35 @@ TEST_CASE("a non-finite step stops fit with the error, or is skipped and counted
   for (float w : weights_of(net)) REQUIRE(std::isfinite(w));
   // The skipped batch's 16 samples count in neither loss nor accuracy: accuracy is a multiple of 1/48.
   REQUIRE(std::fmod(h["accuracy"][0] * 48, 1.0) == Approx(0).margin(1e-9));
+}
+
+TEST_CASE("a NaN input reaches the loss through relu layers, and fit stops", "[train][callbacks]") {
+  blobs d(64);
+  d.x(5, 0) = std::numeric_limits<float>::quiet_NaN();
+  Net net = Net::init(1);
+  const auto before = weights_of(net);
+  auto tr = frost::make_trainer(net, frost::sparse_categorical_crossentropy{}, frost::adam{}, 16);
+  REQUIRE_THROWS_WITH(frost::fit(tr, d.x, d.y, {.batch_size = 16, .shuffle = false, .verbose = 0}),
+                      Catch::StartsWith("frost::fit: epoch 1, batch 1: loss: expected a finite value, got nan"));
+  REQUIRE(weights_of(net) == before);
+}
+
+TEST_CASE("a non-finite step in a staged fit gives the model back in its first type", "[train][callbacks]") {
+  using Frozen = frost::frozen_model_t<Net, 0>;
+  blobs d(64);
+  d.x(40, 1) = std::numeric_limits<float>::infinity();  // epoch 3 (index 2) never comes: rows 32..47 fail at epoch 1
+  Frozen m = frost::freeze<0>(Net::init(4));
+  auto tr = frost::make_trainer(m, frost::sparse_categorical_crossentropy{}, frost::adam{}, 16);
+  std::vector<std::vector<float>> after_batch;
+  try {
+    frost::fit(std::move(tr), d.x, d.y, {.epochs = 4, .batch_size = 16, .shuffle = false, .verbose = 0},
+               frost::unfreeze_at<0>{.epoch = 2}, keep{&after_batch});
+    FAIL("fit went on past an infinite input");
+  } catch (const frost::nonfinite_error& e) {
+    REQUIRE_THAT(e.what(), Catch::StartsWith("frost::fit: epoch 1, batch 3: loss: expected a finite value"));
+  }
+  REQUIRE(m.holds_weights());  // the model came back into the variable fit started from
+  REQUIRE(weights_of(m) == after_batch.back());
 }
 
 TEST_CASE("check_finite also refuses an update from a non-finite gradient, then restores the mode", "[train][callbacks]") {

@@ -159,7 +159,7 @@ TEST_CASE("validation: val_loss and val_accuracy are evaluate's on the held-out 
   REQUIRE(h.keys() == std::vector<std::string>{"loss", "accuracy", "val_loss", "val_accuracy"});
   frost::matrix_view<const float, 4> xv(d.x.data() + 80 * 4, 20);
   frost::matrix_view<const int, 1> yv(d.y.data() + 80, 20);
-  const auto l = frost::evaluate(tr, xv, yv, 32, frost::accuracy{});
+  const auto l = frost::evaluate(tr, xv, yv, {.batch_size = 32}, frost::accuracy{});
   REQUIRE(h["val_loss"].back() == l["loss"]);
   REQUIRE(h["val_accuracy"].back() == l["accuracy"]);
   // The same numbers computed independently: -log p[label] and argmax == label, sample by sample.
@@ -190,14 +190,14 @@ TEST_CASE("evaluate on a model with threads gives the trainer's numbers", "[trai
   blobs d(77);
   Net net = Net::init(5);
   auto tr = frost::make_trainer(net, frost::sparse_categorical_crossentropy{}, frost::sgd{}, 77);
-  const auto a = frost::evaluate(tr, d.x, d.y, 0, frost::accuracy{}, frost::sparse_categorical_accuracy{});
+  const auto a = frost::evaluate(tr, d.x, d.y, {}, frost::accuracy{}, frost::sparse_categorical_accuracy{});
   const auto b = frost::evaluate(net, frost::sparse_categorical_crossentropy{}, d.x, d.y,
                                  {.batch_size = 77, .threads = frost::threads{2}}, frost::accuracy{});
   REQUIRE(a["loss"] == b["loss"]);
   REQUIRE(a["accuracy"] == b["accuracy"]);
   REQUIRE(a["sparse_categorical_accuracy"] == a["accuracy"]);
   REQUIRE_THROWS_WITH(a["val_loss"], Catch::Contains("expected one of \"loss\", \"accuracy\", \"sparse_categorical_accuracy\""));
-  REQUIRE_THROWS_AS(frost::evaluate(tr, d.x, d.y, 78), frost::shape_error);
+  REQUIRE_THROWS_AS(frost::evaluate(tr, d.x, d.y, {.batch_size = 78}), frost::shape_error);
 }
 
 TEST_CASE("fit refuses bad arguments before the first step", "[train][fit]") {
@@ -296,6 +296,6 @@ TEST_CASE("fit, evaluate and predict on a two-input functional model, shuffled",
   const auto p = frost::predict(model, std::tie(xa, xb), {.batch_size = 5, .threads = frost::threads{2}});
   const auto q = model(xa, xb);
   REQUIRE(std::equal(p.values().begin(), p.values().end(), q.values().begin()));
-  const auto l = frost::evaluate(tr, std::tie(xa, xb), y, 16, frost::binary_accuracy{});
+  const auto l = frost::evaluate(tr, std::tie(xa, xb), y, {.batch_size = 16}, frost::binary_accuracy{});
   REQUIRE(l["binary_accuracy"] >= 0.75);
 }

@@ -71,14 +71,15 @@ struct linear {
   }
 };
 
-/// f(z) = max(z, 0). Keras `"relu"`. f'(z) = [y > 0], read from the output.
+/// f(z) = max(z, 0), NaN for NaN (as TensorFlow's and PyTorch's relu: a NaN input reaches the
+/// loss, where fit's check sees it). Keras `"relu"`. f'(z) = [y > 0], read from the output.
 struct relu {
   static constexpr std::string_view name = "relu";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = false;
   template <class V>
   static V apply(V z) noexcept {
-    return simd::select(z > simd::splat<V>(0), z, simd::splat<V>(0));
+    return simd::select(z <= simd::splat<V>(0), simd::splat<V>(0), z);
   }
   template <class V>
   static V derivative(V g, V y) noexcept {
@@ -92,11 +93,11 @@ struct relu {
   static void backward(const T* y, T* g, std::size_t rows) noexcept {
     elementwise_backward<relu>(y, g, rows * N);
   }
-  // where(a > 0, a, 0) rather than max(a, 0): the derivative is then 0 at 0, as the built-in's
-  // and TensorFlow's relu gradient is.
+  // where(a <= 0, 0, a) rather than max(a, 0): the derivative is then 0 at 0, as the built-in's
+  // and TensorFlow's relu gradient is, and NaN stays NaN.
   template <expr::expression A>
   constexpr auto operator()(A a) const noexcept {
-    return expr::where(a > expr::zero{}, a, expr::zero{});
+    return expr::where(a <= expr::zero{}, expr::zero{}, a);
   }
 };
 

@@ -120,14 +120,19 @@ struct model_checkpoint {
         warned = true;
         return;
       }
+      char text[160];
       if (!(larger_() ? *v > best : *v < best)) {
-        if (verbose > 0)
-          std::printf("\nEpoch %zu: %s did not improve from %.5f\n", ctx.epoch() + 1, monitor.c_str(), best);
+        if (verbose > 0) {
+          std::snprintf(text, sizeof text, "Epoch %zu: %s did not improve from %.5f", ctx.epoch() + 1, monitor.c_str(), best);
+          ctx.message(text);
+        }
         return;
       }
-      if (verbose > 0)
-        std::printf("\nEpoch %zu: %s improved from %.5f to %.5f, saving model to %s\n", ctx.epoch() + 1,
-                    monitor.c_str(), best, *v, detail::checkpoint_path(filepath, ctx.epoch(), ctx.logs()).c_str());
+      if (verbose > 0) {
+        std::snprintf(text, sizeof text, "Epoch %zu: %s improved from %.5f to %.5f, saving model to ", ctx.epoch() + 1,
+                      monitor.c_str(), best, *v);
+        ctx.message(text + detail::checkpoint_path(filepath, ctx.epoch(), ctx.logs()));
+      }
       best = *v;
     }
     save_(ctx);
@@ -145,7 +150,7 @@ struct model_checkpoint {
 #ifdef FROST_WITH_HDF5
     else save_keras_weights(ctx.model(), path);
 #endif
-    if (verbose > 0 && !save_best_only) std::printf("\nEpoch %zu: saving model to %s\n", ctx.epoch() + 1, path.c_str());
+    if (verbose > 0 && !save_best_only) ctx.message("Epoch " + std::to_string(ctx.epoch() + 1) + ": saving model to " + path);
     ++saves;
     last_saved = path;
   }

@@ -12,6 +12,7 @@
 
 #include <frost/core/error.hpp>
 #include <frost/train/history.hpp>
+#include <frost/train/progress.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -40,6 +41,7 @@ struct fit_state {
   bool stop = false;            ///< set by `fit_context::stop_training()`
   frost::logs logs;             ///< this epoch's values (complete in on_epoch_end)
   frost::history history;       ///< the epochs before this one
+  progress_printer* progress = nullptr;  ///< where messages go (fit's output)
 };
 
 /// What a callback's hook is given: the trainer (`trainer()`, `model()`), where training is
@@ -70,6 +72,12 @@ class fit_context {
   void set_learning_rate(double lr) const noexcept {
     using F = std::remove_cvref_t<decltype(trainer_->get_optimizer().config().learning_rate)>;
     trainer_->get_optimizer().config().learning_rate = static_cast<F>(lr);
+  }
+  /// Prints `text` on a line of its own to fit's output (after any progress bar), whatever
+  /// fit's verbosity: for a callback's own `verbose` messages.
+  void message(std::string_view text) const {
+    if (state_->progress != nullptr) state_->progress->note(text);
+    else std::printf("%.*s\n", static_cast<int>(text.size()), text.data());
   }
   /// Optimizer steps taken so far (Keras's `optimizer.iterations`).
   std::size_t iterations() const noexcept { return trainer_->get_optimizer().iterations(); }
@@ -235,9 +243,10 @@ struct early_stopping {
 
   template <class Ctx>
   void on_train_end(Ctx& ctx) {
-    if (stopped_epoch > 0 && verbose > 0) std::printf("Epoch %zu: early stopping\n", stopped_epoch + 1);
+    if (stopped_epoch > 0 && verbose > 0) ctx.message("Epoch " + std::to_string(stopped_epoch + 1) + ": early stopping");
     if (restore_best_weights && !best_weights.empty()) {
-      if (verbose > 0) std::printf("Restoring model weights from the end of the best epoch: %zu.\n", best_epoch + 1);
+      if (verbose > 0)
+        ctx.message("Restoring model weights from the end of the best epoch: " + std::to_string(best_epoch + 1) + ".");
       using M = std::remove_cvref_t<decltype(ctx.model())>;
       detail::copy_weights_in(ctx.model(), reinterpret_cast<const typename M::scalar_type*>(best_weights.data()));
     }
@@ -270,7 +279,11 @@ struct learning_rate_scheduler {
   void on_epoch_begin(Ctx& ctx) {
     const double lr = schedule(ctx.epoch(), ctx.learning_rate());
     ctx.set_learning_rate(lr);
-    if (verbose > 0) std::printf("\nEpoch %zu: learning_rate_scheduler setting learning rate to %g.\n", ctx.epoch() + 1, lr);
+    if (verbose > 0) {
+      char text[128];
+      std::snprintf(text, sizeof text, "Epoch %zu: learning_rate_scheduler setting learning rate to %g.", ctx.epoch() + 1, lr);
+      ctx.message(text);
+    }
   }
   template <class Ctx>
   void on_epoch_end(Ctx& ctx) {

@@ -168,6 +168,15 @@ constexpr bool check_extras(std::index_sequence<I...>) {
   return true;
 }
 
+template <class Model, class Y, class... M>
+constexpr bool check_metrics(const char*, std::tuple<M...>*) {
+  static_assert((metric_fits_targets<M, Model::output_shape::size, std::remove_const_t<typename Y::value_type>, Y::cols> && ...),
+                "frost::fit, frost::evaluate: a metric does not fit the targets: categorical_accuracy, binary_accuracy and "
+                "mean_absolute_error compare each output with a target of the same width; integer labels go with "
+                "accuracy or sparse_categorical_accuracy");
+  return true;
+}
+
 template <class Tuple, class F>
 void for_each(Tuple& t, F&& f) {
   std::apply([&](auto&... e) { (f(e), ...); }, t);
@@ -218,6 +227,7 @@ class fit_loop {
         callbacks_(callbacks), progress_(o.verbose, o.output != nullptr ? o.output : stdout), rng_(o.seed) {
     st_.epoch = o.initial_epoch;
     st_.epochs = o.epochs;
+    st_.progress = &progress_;
     st_.steps = (train.size() + o.batch_size - 1) / o.batch_size;
     if (o.shuffle) {
       order_.resize(train.size());
@@ -234,6 +244,9 @@ class fit_loop {
 
   fit_state& state() noexcept { return st_; }
   progress_printer& progress() noexcept { return progress_; }
+  /// Why training stopped at a non-finite step (empty: it did not).
+  const std::string& failure() const noexcept { return failure_; }
+  [[noreturn]] void throw_failure() { throw nonfinite_error(failure_, std::move(st_.history)); }
   std::size_t validation_batch() const noexcept { return val_batch_; }
 
   template <class Trainer>
@@ -275,11 +288,13 @@ class fit_loop {
         }
         if (!r.applied()) {
           if (o_.on_nonfinite == nonfinite::stop) {
-            const std::string what = "frost::fit: epoch " + std::to_string(st_.epoch + 1) + ", batch " +
-                                     std::to_string(b + 1) + ": " + tr.nonfinite_message(r) +
-                                     "; the update was refused and training stopped";
-            progress_.message(what);
-            throw nonfinite_error(what, st_.history);
+            // Training ends here: this epoch is not logged, on_train_end still runs (early
+            // stopping restores its best weights), then fit throws nonfinite_error.
+            failure_ = "frost::fit: epoch " + std::to_string(st_.epoch + 1) + ", batch " + std::to_string(b + 1) +
+                       ": " + tr.nonfinite_message(r) + "; the update was refused and training stopped";
+            progress_.message(failure_);
+            st_.stop = true;
+            return;
           }
           ++skipped;
         } else {
@@ -344,25 +359,35 @@ class fit_loop {
   std::size_t val_batch_ = 0;
   aligned_buffer<T> out_, scratch_;
   std::vector<std::string> val_names_;
+  std::string failure_;
 };
 
+/// "layer 1", "layers 0, 1".
 template <std::size_t... I>
 std::string layer_list(unfreeze_at<I...>) {
-  std::string s;
-  ((s += (s.empty() ? "" : ", ") + std::to_string(I)), ...);
+  std::string s = sizeof...(I) == 1 ? "layer " : "layers ";
+  std::size_t k = 0;
+  ((s += (k++ == 0 ? "" : ", ") + std::to_string(I)), ...);
   return s;
 }
 
 /// Runs the stages from K on: epochs up to stage K's epoch, then unfreezes and goes on with
-/// the re-typed model and trainer. `owned` holds the model once fit made it (null at first).
-template <std::size_t K, class Loop, class Stages, class Tr, class OwnedModel>
-auto run_stages(Loop& loop, const Stages& stages, Tr&& tr, std::unique_ptr<OwnedModel> owned, bool check_before) {
+/// the re-typed model and trainer. `owned` holds the model once fit made it (null at first). If
+/// a non-finite step stopped training, the model goes back into `origin` (the model fit
+/// started from, in its own type) before nonfinite_error is thrown: nothing is lost.
+template <std::size_t K, class Loop, class Stages, class Tr, class OwnedModel, class Origin>
+auto run_stages(Loop& loop, const Stages& stages, Tr&& tr, std::unique_ptr<OwnedModel> owned, Origin* origin,
+                bool check_before) {
   using Trainer = std::remove_cvref_t<Tr>;
   using Model = typename Trainer::model_type;
   if constexpr (K == std::tuple_size_v<Stages>) {
     loop.run(tr, loop.state().epochs);
     loop.train_end(tr);
     tr.check_finite(check_before);
+    if (!loop.failure().empty()) {
+      *origin = retype<Origin>(std::move(*owned));
+      loop.throw_failure();
+    }
     return fit_result<Model, Trainer>{std::move(loop.state().history), std::move(owned), std::forward<Tr>(tr)};
   } else {
     const auto& stage = std::get<K>(stages);
@@ -373,11 +398,11 @@ auto run_stages(Loop& loop, const Stages& stages, Tr&& tr, std::unique_ptr<Owned
     auto next_tr = std::forward<Tr>(tr).rebind(*next);
     if (!loop.state().stop) {
       using Next = typename decltype(next)::element_type;
-      loop.progress().message("Epoch " + std::to_string(loop.state().epoch + 1) + ": layers " + layer_list(stage) +
+      loop.progress().message("Epoch " + std::to_string(loop.state().epoch + 1) + ": " + layer_list(stage) +
                               " unfrozen (trainable params " + std::to_string(Model::trainable_param_count) + " -> " +
                               std::to_string(Next::trainable_param_count) + ")");
     }
-    return run_stages<K + 1>(loop, stages, std::move(next_tr), std::move(next), check_before);
+    return run_stages<K + 1>(loop, stages, std::move(next_tr), std::move(next), origin, check_before);
   }
 }
 
@@ -399,6 +424,7 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
   constexpr auto callback_ids = extras_where<is_callback, Extras...>();
   static_assert(hana::length(validation_ids) <= hana::size_c<1>, "frost::fit: give validation_data once");
   auto metrics = extras_at<true>(metric_ids, refs);
+  static_assert(check_metrics<Model, Y>("frost::fit", static_cast<decltype(metrics)*>(nullptr)));
   auto callbacks = extras_at<false>(callback_ids, refs);
   const auto stages = extras_at<true>(stage_ids, refs);
   constexpr bool staged = std::tuple_size_v<decltype(stages)> != 0;
@@ -452,10 +478,13 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
     loop.train_begin(tr);
     loop.run(tr, o.epochs);
     loop.train_end(tr);
+    if (!loop.failure().empty()) loop.throw_failure();
     return std::move(loop.state().history);
   } else {
+    check_finite_guard<Tr> guard{&tr, check_before};  // for a throw before the first re-typing
     loop.train_begin(tr);
-    return run_stages<0>(loop, stages, std::forward<Trainer>(tr), std::unique_ptr<Model>{}, check_before);
+    Model* origin = &tr.model();
+    return run_stages<0>(loop, stages, std::forward<Trainer>(tr), std::unique_ptr<Model>{}, origin, check_before);
   }
 }
 
@@ -490,24 +519,32 @@ auto fit(Trainer&& trainer, const dataset<X, Y>& data, const fit_options& option
   return detail::fit_data(std::forward<Trainer>(trainer), data, options, std::forward<Extras>(extras)...);
 }
 
-/// The loss and metrics of the trainer's model on (x, y) in inference mode, `batch_size` rows at
-/// a time in the trainer's workspace and threads (at most its max_batch; 0: max_batch): Keras's
-/// `model.evaluate(x, y)`. Returns the logs: `["loss"]`, and one value per metric.
+/// Options of `evaluate(trainer, ...)`: rows per batch (0: the trainer's max_batch, the most
+/// its workspace holds). The trainer's threads run each batch.
+struct evaluate_options {
+  std::size_t batch_size = 0;
+};
+
+/// The loss and metrics of the trainer's model on (x, y) in inference mode, in the trainer's
+/// workspace and threads: Keras's `model.evaluate(x, y)`. Returns the logs: `["loss"]`, and one
+/// value per metric.
 /// ```cpp
-/// double acc = frost::evaluate(tr, x_test, y_test, 0, frost::accuracy{})["accuracy"];
+/// double acc = frost::evaluate(tr, x_test, y_test, {}, frost::accuracy{})["accuracy"];
 /// ```
 template <class Trainer, class XM, class YM, class... Metrics>
   requires requires { typename std::remove_cvref_t<Trainer>::loss_type; }
-logs evaluate(Trainer& tr, const XM& x, const YM& y, std::size_t batch_size = 0, Metrics... metrics) {
+logs evaluate(Trainer& tr, const XM& x, const YM& y, const evaluate_options& options = {}, Metrics... metrics) {
   using Model = typename Trainer::model_type;
   using Loss = typename Trainer::loss_type;
   using T = typename Model::scalar_type;
   constexpr std::size_t K = Model::output_shape::size;
   const auto data = make_dataset(x, y);
+  using Y = typename decltype(data)::targets_type;
   static_assert(detail::check_inputs<Model, typename decltype(data)::inputs_type>());
-  static_assert(detail::check_loss<Model, Loss, typename decltype(data)::targets_type>());
-  static_assert((metric<Metrics> && ...), "frost::evaluate: the arguments after batch_size are metrics, e.g. accuracy{}");
-  if (batch_size == 0) batch_size = tr.max_batch();
+  static_assert(detail::check_loss<Model, Loss, Y>());
+  static_assert((metric<Metrics> && ...), "frost::evaluate: the arguments after the options are metrics, e.g. accuracy{}");
+  static_assert(detail::check_metrics<Model, Y>("frost::evaluate", static_cast<std::tuple<Metrics...>*>(nullptr)));
+  const std::size_t batch_size = options.batch_size == 0 ? tr.max_batch() : options.batch_size;
   if (batch_size > tr.max_batch())
     detail::throw_shape("frost::evaluate", "batch_size", "at most " + std::to_string(tr.max_batch()) + " (the trainer's max_batch)",
                         std::to_string(batch_size));
@@ -539,6 +576,8 @@ logs evaluate(const Model& model, LossArg, const XM& x, const YM& y, const predi
   static_assert(detail::check_inputs<Model, typename decltype(data)::inputs_type>());
   static_assert(detail::check_loss<Model, Loss, typename decltype(data)::targets_type>());
   static_assert((metric<Metrics> && ...), "frost::evaluate: the arguments after the options are metrics, e.g. accuracy{}");
+  static_assert(detail::check_metrics<Model, typename decltype(data)::targets_type>(
+      "frost::evaluate", static_cast<std::tuple<Metrics...>*>(nullptr)));
   if (options.batch_size == 0) detail::throw_value("frost::evaluate", "batch_size", "at least 1", "0");
   model.ensure_weights("frost::evaluate");
   detail::check_targets<Model, Loss>("frost::evaluate", data);

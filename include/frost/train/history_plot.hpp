@@ -8,6 +8,7 @@
 #include <frost/core/error.hpp>
 #include <frost/train/history.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdio>
@@ -86,8 +87,13 @@ inline std::string plot_script(const std::string& path, const std::vector<plot_r
   std::snprintf(buf, sizeof buf, "set multiplot layout 1,%zu", o.metrics.size());
   s += buf;
   s += o.title.empty() ? "\n" : " title " + gnuplot_quoted(o.title) + "\n";
-  s += "set xlabel \"epoch\"\nset grid\nset key top right\nset datafile missing \"NaN\"\n";
+  s += "set xlabel \"epoch\"\nset grid\nset datafile missing \"NaN\"\n";
+  std::size_t epochs = 0;
+  for (const auto& run : runs) epochs = std::max(epochs, run.data->size());
+  if (epochs <= 12) s += "set xtics 1\n";  // whole epochs only
   for (std::size_t m = 0; m < o.metrics.size(); ++m) {
+    // Curves that rise (accuracies) keep the legend at the bottom, falling ones at the top.
+    s += ends_with(o.metrics[m], "accuracy") ? "set key bottom right\n" : "set key top right\n";
     s += "set title " + gnuplot_quoted(o.metrics[m]) + "\nplot ";
     bool first = true;
     for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -100,7 +106,8 @@ inline std::string plot_script(const std::string& path, const std::vector<plot_r
         first = false;
         std::snprintf(buf, sizeof buf, "$run%zu using 1:%zu with linespoints lc %zu dt %d pt %d title ", r, col + val,
                       r + 1, val ? 2 : 1, val ? 6 : 7);
-        s += buf + gnuplot_quoted(runs[r].label + (val ? " (validation)" : ""));
+        const std::string& label = runs[r].label;
+        s += buf + gnuplot_quoted(label.empty() ? (val ? "validation" : "training") : label + (val ? " (validation)" : ""));
       }
     }
     if (first) throw value_error("frost::plot_history: metric \"" + o.metrics[m] + "\": expected a key of the histories, got none");
@@ -123,7 +130,10 @@ inline void plot_history(const std::string& path, const std::vector<plot_run>& r
   if (!gnuplot_available())
     throw io_error("frost::plot_history: gnuplot: expected the gnuplot program on PATH (Debian: apt-get install "
                    "gnuplot-nox), got none");
-  std::FILE* p = ::popen("gnuplot", "w");
+  // What the caller printed comes first; gnuplot's own standard output goes nowhere unless it is
+  // the plot ("-"), so that a failed file plot cannot spill image bytes onto the terminal.
+  std::fflush(stdout);
+  std::FILE* p = ::popen(path == "-" ? "gnuplot" : "gnuplot >/dev/null", "w");
   if (p == nullptr) throw io_error("frost::plot_history: gnuplot: cannot start it");
   const bool written = std::fwrite(script.data(), 1, script.size(), p) == script.size();
   const int status = ::pclose(p);

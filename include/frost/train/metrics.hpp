@@ -3,7 +3,9 @@
 /// Metrics for `fit` and `evaluate`, with Keras's names and formulas: each sample gets a value
 /// (the mean over its outputs), and the metric is the mean of those values over every sample
 /// seen since `reset()` (Keras's `Mean` reduction, weighted by batch size). Updating allocates
-/// nothing. A metric is any type with `name`, `reset()`, `update<K>(p, y, rows)` and `result()`.
+/// nothing. A metric is any type with `name`, `reset()`, `update<K>(p, y, rows)` (K outputs per
+/// sample) and `result()`; it may say which targets it reads with `accepts<K, Y, YK>` (YK values
+/// of type Y per sample), which fit and evaluate check at compile time.
 
 #include <concepts>
 #include <cstddef>
@@ -34,6 +36,8 @@ struct sample_mean {
 /// argmax(p) == argmax(y) for one-hot (or soft) targets. Keras `metrics.CategoricalAccuracy()`.
 struct categorical_accuracy : detail::sample_mean {
   static constexpr std::string_view name = "categorical_accuracy";
+  template <std::size_t K, class Y, std::size_t YK>
+  static constexpr bool accepts = YK == K;
   template <std::size_t K, class T, class Y>
   void update(const T* p, const Y* y, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows; ++i) sum += detail::argmax<K>(p + i * K) == detail::argmax<K>(y + i * K);
@@ -44,6 +48,8 @@ struct categorical_accuracy : detail::sample_mean {
 /// argmax(p) == label for integer class labels. Keras `metrics.SparseCategoricalAccuracy()`.
 struct sparse_categorical_accuracy : detail::sample_mean {
   static constexpr std::string_view name = "sparse_categorical_accuracy";
+  template <std::size_t K, class Y, std::size_t YK>
+  static constexpr bool accepts = YK == 1 && std::is_integral_v<Y>;
   template <std::size_t K, class T, class Y>
   void update(const T* p, const Y* labels, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows; ++i)
@@ -56,6 +62,8 @@ struct sparse_categorical_accuracy : detail::sample_mean {
 /// per sample. Keras `metrics.BinaryAccuracy(threshold=0.5)`; `binary_accuracy(0.7)` for another.
 struct binary_accuracy : detail::sample_mean {
   static constexpr std::string_view name = "binary_accuracy";
+  template <std::size_t K, class Y, std::size_t YK>
+  static constexpr bool accepts = YK == K;
   double threshold = 0.5;
   binary_accuracy() = default;
   explicit binary_accuracy(double t) noexcept : threshold(t) {}
@@ -75,6 +83,8 @@ struct binary_accuracy : detail::sample_mean {
 /// for integer labels, categorical accuracy otherwise. Logged as "accuracy".
 struct accuracy : detail::sample_mean {
   static constexpr std::string_view name = "accuracy";
+  template <std::size_t K, class Y, std::size_t YK>
+  static constexpr bool accepts = K == 1 ? YK == 1 : std::is_integral_v<Y> ? YK == 1 : YK == K;
   template <std::size_t K, class T, class Y>
   void update(const T* p, const Y* y, std::size_t rows) noexcept {
     if constexpr (K == 1) {
@@ -97,6 +107,8 @@ struct accuracy : detail::sample_mean {
 /// mean_j |y_j − p_j| per sample. Keras `metrics.MeanAbsoluteError()`.
 struct mean_absolute_error : detail::sample_mean {
   static constexpr std::string_view name = "mean_absolute_error";
+  template <std::size_t K, class Y, std::size_t YK>
+  static constexpr bool accepts = YK == K;
   template <std::size_t K, class T, class Y>
   void update(const T* p, const Y* y, std::size_t rows) noexcept {
     for (std::size_t i = 0; i < rows; ++i) {
@@ -110,6 +122,15 @@ struct mean_absolute_error : detail::sample_mean {
     count += rows;
   }
 };
+
+/// Compile-error predicate: metric `M` reads targets of `TargetValues` values of type `Y` per
+/// sample against `Outputs` model outputs (categorical, binary accuracy and mean absolute error
+/// need one target per output; sparse categorical accuracy one integer label).
+template <class M, std::size_t Outputs, class Y, std::size_t TargetValues>
+inline constexpr bool metric_fits_targets = [] {
+  if constexpr (requires { M::template accepts<Outputs, Y, TargetValues>; }) return M::template accepts<Outputs, Y, TargetValues>;
+  else return true;
+}();
 
 /// A metric: a name for the history, and a running value over the samples it was shown.
 template <class M>

@@ -73,9 +73,13 @@ class progress_printer {
     drawn_ = 0;
   }
 
-  /// A line of its own (a callback's or fit's message), after any bar.
+  /// A line of its own (fit's message), after any bar; nothing with verbose 0.
   void message(std::string_view text) noexcept {
-    if (mode_ == off) return;
+    if (mode_ != off) note(text);
+  }
+
+  /// A line of its own whatever the verbosity (a callback's `verbose` message), after any bar.
+  void note(std::string_view text) noexcept {
     if (drawn_ != 0) std::fputc('\n', out_);
     drawn_ = 0;
     std::fprintf(out_, "%.*s\n", static_cast<int>(text.size()), text.data());
