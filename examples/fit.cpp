@@ -88,10 +88,10 @@ int main() {
     std::printf("plot: %s\n", std::filesystem::absolute("fit_history.png").c_str());
   }
 
-  // 5. A NaN in the data. relu maps NaN to 0, so its batch's loss stays finite while the
-  //    gradients of layer 0 are NaN: check_finite makes fit check every gradient, not only the
-  //    loss. nonfinite::stop (the default) then ends fit with a nonfinite_error, nonfinite::skip
-  //    refuses that update and goes on; either way the model never takes a non-finite update.
+  // 5. A NaN in the data reaches the loss (relu passes NaN on). fit checks every step's loss;
+  //    check_finite makes it check every gradient too. nonfinite::stop (the default) then ends
+  //    training (on_train_end hooks run) and throws nonfinite_error; nonfinite::skip refuses
+  //    that update and goes on. Either way the model never takes a non-finite update.
   matrix<float, 16> x_nan = x;
   x_nan(5, 0) = std::numeric_limits<float>::quiet_NaN();
   try {

@@ -168,6 +168,11 @@ constexpr bool check_extras(std::index_sequence<I...>) {
   return true;
 }
 
+/// Compile-error predicate: fit got the trainer as an rvalue (`std::move(trainer)`), which a fit
+/// with unfreeze_at stages needs: it re-types and returns the trainer.
+template <class TrainerArg>
+inline constexpr bool trainer_moved_into_fit = !std::is_lvalue_reference_v<TrainerArg>;
+
 template <class Model, class Y, class... M>
 constexpr bool check_metrics(const char*, std::tuple<M...>*) {
   static_assert((metric_fits_targets<M, Model::output_shape::size, std::remove_const_t<typename Y::value_type>, Y::cols> && ...),
@@ -428,7 +433,7 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
   auto callbacks = extras_at<false>(callback_ids, refs);
   const auto stages = extras_at<true>(stage_ids, refs);
   constexpr bool staged = std::tuple_size_v<decltype(stages)> != 0;
-  static_assert(!staged || !std::is_lvalue_reference_v<Trainer>,
+  static_assert(!staged || trainer_moved_into_fit<Trainer>,
                 "frost::fit: unfreeze_at re-types the model and the trainer: pass std::move(trainer) and use the "
                 "fit_result's model() and trainer");
   static_assert(check_extras<Tr, Extras...>(std::index_sequence_for<Extras...>{}));
