@@ -49,10 +49,11 @@ TEST_CASE("derivatives of the built-in activations, simplified, reuse the kept o
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(tanh(_x))>,
                                 node<expr::sub_op, constant<1.0>, node<expr::mul_op, Y, Y>>>);
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(exp(_x))>, Y>);
-  // relu(_x)' = [x > 0], 0 at 0 like the built-in and TensorFlow: reads the input.
+  // relu(_x)' = [x > 0], written where(x <= 0, 0, 1): 0 at 0 like the built-in and TensorFlow
+  // (and NaN passes relu itself); reads the input.
   STATIC_REQUIRE(std::is_same_v<expr::activation_derivative_t<decltype(relu(_x))>,
-                                node<expr::where_op, node<expr::greater_op, X, constant<0.0>>, constant<1.0>,
-                                     constant<0.0>>>);
+                                node<expr::where_op, node<expr::less_equal_op, X, constant<0.0>>, constant<0.0>,
+                                     constant<1.0>>>);
   // linear' = 1: reads nothing.
   STATIC_REQUIRE(std::is_same_v<decltype(d(_x, _x)), constant<1.0>>);
   STATIC_REQUIRE(std::is_same_v<decltype(d(3_c * _x, _x)), constant<3.0>>);

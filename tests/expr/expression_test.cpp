@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 using namespace frost;
@@ -121,6 +122,8 @@ TEST_CASE("the provided activations follow Keras's definitions", "[expr][activat
     REQUIRE(expr::evaluate(relu(_x), b) == std::max(x, 0.0));
     REQUIRE(expr::evaluate(elu_with<0.5>, b) == Approx(x > 0 ? x : 0.5 * (std::exp(x) - 1)));
   }
+  b.x = std::numeric_limits<double>::quiet_NaN();  // relu(_x) passes NaN on, as the built-in does
+  REQUIRE(std::isnan(expr::evaluate(relu(_x), b)));
   b.x = 800;  // the softplus form never overflows
   REQUIRE(expr::evaluate(softplus, b) == Approx(800.0));
 }
