@@ -79,7 +79,6 @@ int main(int argc, char** argv) {
               std::filesystem::absolute("digits_history_frozen_base.csv").c_str());
   if (gnuplot_available()) {
     plot_history("digits_history.png", {{"all trainable", &h_full}, {"frozen base", &h_head}}, {.metrics = {"loss", "accuracy"}});
-    std::fflush(stdout);  // gnuplot writes the text plot to the same stdout: our lines go first
     plot_history("-", {{"all trainable", &h_full}, {"frozen base", &h_head}}, {.metrics = {"loss", "accuracy"}});
     std::printf("training curves: %s\n", std::filesystem::absolute("digits_history.png").c_str());
   } else {

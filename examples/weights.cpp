@@ -73,6 +73,15 @@ int main() {
   std::cout << "loaded the PyTorch state_dict: same outputs: "
             << (from_torch(x).values()[3] == tuned(x).values()[3]) << '\n';
 
+  // fit's model_checkpoint callback: the best epoch's weights (by the training loss here) and
+  // every epoch's, named by epoch and loss; each save is atomic.
+  auto ck_model = net::init(5);
+  auto ck_tr = frost::make_trainer(ck_model, frost::categorical_crossentropy{}, frost::adam{}, 16);
+  frost::model_checkpoint best{.filepath = (dir / "best.safetensors").string(), .monitor = "loss", .save_best_only = true};
+  frost::model_checkpoint every{.filepath = (dir / "epoch_{epoch:02d}_{loss:.3f}.safetensors").string()};
+  frost::fit(ck_tr, x, y, {.epochs = 3, .batch_size = 8, .verbose = 0}, best, every);
+  std::cout << "checkpoints: best saved " << best.saves << " times, last " << every.last_saved << '\n';
+
   // Bad files are refused with the file, the tensor, what was expected and what came; the
   // model is left as it was.
   try {
