@@ -173,13 +173,18 @@ constexpr bool check_extras(std::index_sequence<I...>) {
 template <class TrainerArg>
 inline constexpr bool trainer_moved_into_fit = !std::is_lvalue_reference_v<TrainerArg>;
 
-template <class Model, class Y, class... M>
-constexpr bool check_metrics(const char*, std::tuple<M...>*) {
-  static_assert((metric_fits_targets<M, Model::output_shape::size, std::remove_const_t<typename Y::value_type>, Y::cols> && ...),
+template <std::size_t Outputs, class Target, std::size_t TargetValues, class... M>
+constexpr bool check_metrics_of(std::tuple<M...>*) {
+  static_assert((metric_fits_targets<M, Outputs, Target, TargetValues> && ...),
                 "frost::fit, frost::evaluate: a metric does not fit the targets: categorical_accuracy, binary_accuracy and "
                 "mean_absolute_error compare each output with a target of the same width; integer labels go with "
                 "accuracy or sparse_categorical_accuracy");
   return true;
+}
+
+template <class Model, class Y, class Metrics>
+constexpr bool check_metrics(const char*, Metrics* m) {
+  return check_metrics_of<Model::output_shape::size, std::remove_const_t<typename Y::value_type>, Y::cols>(m);
 }
 
 template <class Tuple, class F>
