@@ -4,6 +4,7 @@
 /// libraries (nlohmann::json, HDF5), come with `#include <frost/io/weight_files.hpp>`.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/denormals.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/fixed_string.hpp>
 #include <frost/core/matrix.hpp>

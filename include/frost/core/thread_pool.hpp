@@ -5,6 +5,7 @@
 /// allocating, locking or starting anything. Idle workers spin briefly, then sleep until the next
 /// piece of work.
 
+#include <frost/core/denormals.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/part.hpp>
 
@@ -87,6 +88,7 @@ class thread_pool {
   }
 
   void work_(std::size_t index) noexcept {
+    detail::flush_denormals_for_good();  // a worker runs only frost's work
     std::uint32_t seen = 0;
     for (;;) {
       std::uint32_t now = generation_.load(std::memory_order_acquire);

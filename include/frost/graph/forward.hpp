@@ -5,6 +5,7 @@
 /// layout says; inference uses the inference layout and writes the model output into the
 /// caller's buffer.
 
+#include <frost/core/denormals.hpp>
 #include <frost/core/part.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
@@ -159,6 +160,7 @@ void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t ro
 /// node, each by units or rows where it can.
 template <bool Training, class Model, class T>
 void forward(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_pool* pool = nullptr) noexcept {
+  const flush_denormals flush;
   constexpr auto& p = Model::plan;
   constexpr std::size_t n = Model::node_count;
   // Models whose samples are not independent (batch statistics) go node by node too: each node

@@ -4,6 +4,7 @@
 /// parameters only, one loop per step; `freeze`/`unfreeze` carry the state across types.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/denormals.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/freeze.hpp>
 #include <frost/train/gradients.hpp>
@@ -39,6 +40,7 @@ class optimizer {
   /// The same on raw arenas, as the trainer calls it; with a pool, each thread updates its own
   /// piece of the arena (pieces of whole cache lines; the result is the same).
   void apply(scalar_type* weights, const scalar_type* grads, thread_pool* pool = nullptr) noexcept {
+    const flush_denormals flush;
     ++iterations_;
     if constexpr (Model::trainable_param_count > 0) {
       constexpr std::size_t n = Model::trainable_param_count;

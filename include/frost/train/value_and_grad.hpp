@@ -4,6 +4,7 @@
 /// in training mode. Keras: `with tf.GradientTape() as tape: loss = ...; tape.gradient(loss,
 /// model.trainable_variables)`.
 
+#include <frost/core/denormals.hpp>
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
@@ -173,6 +174,7 @@ typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_ty
                                        thread_pool* pool = nullptr, Observe&& observe = {}) noexcept {
   using T = typename Model::scalar_type;
   static constexpr const loss_plan& lp = loss_plan_v<Model, Loss>;
+  const flush_denormals flush;
   pool = pool_for_step<Model>(pool, rows);
   const pass_buffers<T> b{x, ws, cap, nullptr, Model::state_count != 0 ? m.state().data() : nullptr, noise};
   forward<true>(m, b, rows, pool);
