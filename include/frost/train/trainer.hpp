@@ -62,10 +62,7 @@ class trainer {
     static_assert(Loss::needs_target, "frost::trainer::step: this loss takes no target: call step(x)");
     static_assert(detail::check_inputs<Model, X>());
     static_assert(detail::check_loss<Model, Loss, Target>());
-    std::array<const scalar_type*, Model::input_count> xs{};
-    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
-    check_rows_(rows);
-    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, rows, &y);
+    const auto [xs, rows] = checked_batch_(x, &y);
     return run_(xs, rows, &y);
   }
 
@@ -75,10 +72,7 @@ class trainer {
     static_assert(!Loss::needs_target, "frost::trainer::step: this loss needs targets: call step(x, y)");
     static_assert(detail::check_inputs<Model, X>());
     static_assert(detail::check_loss<Model, Loss, void>());
-    std::array<const scalar_type*, Model::input_count> xs{};
-    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
-    check_rows_(rows);
-    detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, rows, nullptr);
+    const auto [xs, rows] = checked_batch_(x, static_cast<const void*>(nullptr));
     return run_<void>(xs, rows, nullptr);
   }
 
@@ -103,10 +97,7 @@ class trainer {
     static_assert(Loss::needs_target, "frost::trainer::try_step: this loss takes no target");
     static_assert(detail::check_inputs<Model, X>());
     static_assert(detail::check_loss<Model, Loss, Target>());
-    std::array<const scalar_type*, Model::input_count> xs{};
-    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
-    check_rows_(rows);
-    detail::check_batch<Model, Loss>("frost::trainer::step", *model_, rows, &y);
+    const auto [xs, rows] = checked_batch_(x, &y);
     return checked_run_(xs, rows, &y, observe, true);
   }
 
@@ -187,6 +178,19 @@ class trainer {
  private:
   template <class, class, class>
   friend class trainer;
+
+  /// The input pointers and rows of a step's batch, after every run-time check (rows within
+  /// max_batch, x and y rows alike, labels in range); nothing is touched before them.
+  template <class X, class Target>
+  std::pair<std::array<const scalar_type*, Model::input_count>, std::size_t> checked_batch_(const X& x,
+                                                                                            const Target* y) const {
+    std::array<const scalar_type*, Model::input_count> xs{};
+    const std::size_t rows = detail::input_pointers<Model>("frost::trainer::step", x, xs);
+    check_rows_(rows);
+    if constexpr (std::is_void_v<Target>) detail::check_batch<Model, Loss, void>("frost::trainer::step", *model_, rows, nullptr);
+    else detail::check_batch<Model, Loss>("frost::trainer::step", *model_, rows, y);
+    return {xs, rows};
+  }
 
   void check_rows_(std::size_t rows) const {
     if (rows > cap_)
