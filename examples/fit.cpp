@@ -88,18 +88,19 @@ int main() {
     std::printf("plot: %s\n", std::filesystem::absolute("fit_history.png").c_str());
   }
 
-  // 5. A NaN in the data reaches the loss (relu passes NaN on). fit checks every step's loss;
-  //    check_finite makes it check every gradient too. nonfinite::stop (the default) then ends
-  //    training (on_train_end hooks run) and throws nonfinite_error; nonfinite::skip refuses
-  //    that update and goes on. Either way the model never takes a non-finite update.
+  // 5. A NaN in the data reaches the loss (relu passes NaN on). fit checks every step's loss
+  //    (a trainer made with keep_gradients can check every gradient too: .check_finite = true).
+  //    nonfinite::stop (the default) then ends training (on_train_end hooks run) and throws
+  //    nonfinite_error; nonfinite::skip refuses that update and goes on. Either way the model
+  //    never takes a non-finite update.
   matrix<float, 16> x_nan = x;
   x_nan(5, 0) = std::numeric_limits<float>::quiet_NaN();
   try {
-    fit(tr, x_nan, y, {.epochs = 2, .verbose = 0, .check_finite = true});
+    fit(tr, x_nan, y, {.epochs = 2, .verbose = 0});
   } catch (const nonfinite_error& e) {
     std::printf("%s (%zu epochs completed)\n", e.what(), e.history().size());
   }
-  history skipped = fit(tr, x_nan, y, {.epochs = 2, .verbose = 0, .check_finite = true, .on_nonfinite = nonfinite::skip});
+  history skipped = fit(tr, x_nan, y, {.epochs = 2, .verbose = 0, .on_nonfinite = nonfinite::skip});
   std::printf("nonfinite::skip: %.0f batch skipped per epoch, loss %.4f\n", skipped["nonfinite_batches"].back(),
               skipped["loss"].back());
 

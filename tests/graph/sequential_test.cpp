@@ -159,7 +159,8 @@ TEST_CASE("the public API compiles and runs as documented", "[graph][sequential]
   const api_forward after_adam = api_forward_by_hand(ft, x);
   const std::vector<float> head_after_adam = copy_of(ft.trainable_parameters());
 
-  auto tr = make_trainer(ft, categorical_crossentropy{}, adam{.learning_rate = 0.01f}, /*max_batch=*/256);
+  auto tr = make_trainer(ft, categorical_crossentropy{}, adam{.learning_rate = 0.01f}, /*max_batch=*/256,
+                         keep_gradients);
   float l = tr.step(x, y);
 
   // The step returns the loss before its update, computes the gradients at the weights Adam

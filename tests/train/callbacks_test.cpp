@@ -304,7 +304,7 @@ TEST_CASE("check_finite also refuses an update from a non-finite gradient, then 
   x(0, 1) = 0.5f;
   y(0, 0) = y(0, 1) = 1e10f;
   wide m = make();
-  auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::sgd{}, 1);
+  auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::sgd{}, 1, frost::keep_gradients);
   REQUIRE_THROWS_WITH(frost::fit(tr, x, y, {.batch_size = 1, .verbose = 0, .check_finite = true}),
                       "frost::fit: epoch 1, batch 1: gradient 0 (layer 0): expected a finite value, got -inf; the update "
                       "was refused and training stopped");

@@ -84,7 +84,7 @@ TEST_CASE("Keras CNN, convolutional base frozen (Adam): outputs, losses, gradien
   const auto mean = FROST_STEPS3(F, moving_mean_1_after_step_), var = FROST_STEPS3(F, moving_variance_1_after_step_);
   const auto kernel6 = FROST_STEPS3(F, kernel_6_after_step_), bias6 = FROST_STEPS3(F, bias_6_after_step_);
   auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{.learning_rate = float(F::optimizer::learning_rate)},
-                                F::rows);
+                                F::rows, frost::keep_gradients);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);
@@ -126,7 +126,7 @@ TEST_CASE("Keras CNN, everything trainable (SGD with momentum): batch statistics
   auto tr = frost::make_trainer(m, frost::categorical_crossentropy{},
                                 frost::sgd{.learning_rate = float(F::optimizer::learning_rate),
                                            .momentum = float(F::optimizer::momentum)},
-                                F::rows);
+                                F::rows, frost::keep_gradients);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);
@@ -172,7 +172,7 @@ TEST_CASE("Keras CNN with strides, same padding, average and global pooling (RMS
   const auto mean = FROST_STEPS2(F, moving_mean_1_after_step_), var = FROST_STEPS2(F, moving_variance_1_after_step_);
   const auto k3 = FROST_STEPS2(F, kernel_3_after_step_), b1 = FROST_STEPS2(F, beta_1_after_step_);
   auto tr = frost::make_trainer(m, frost::binary_crossentropy{}, frost::rmsprop{.learning_rate = float(F::optimizer::learning_rate)},
-                                F::rows);
+                                F::rows, frost::keep_gradients);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);

@@ -23,7 +23,8 @@ TEST_CASE("trainer::step equals value_and_grad followed by apply_gradients, bit 
   frost_test::fill_uniform(x.values(), 5);
   for (std::size_t i = 0; i < 7; ++i) y(i, i % 3) = 1.f;
   net a = net::init(2), b = net::init(2);
-  auto tr = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 16);
+  auto tr = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 16,
+                                frost::keep_gradients);
   auto opt = frost::make_optimizer(b, frost::adam{.learning_rate = 0.01f});
   for (int s = 0; s < 5; ++s) {
     const float la = tr.step(x, y);
@@ -85,12 +86,18 @@ TEST_CASE("a trainer allocates what the plan says and no more", "[train][trainer
   // gradients: dL/dy of the output (3) and of layer 1 (5), alive together while layer 2's backward runs. Layer 0
   // is frozen with nothing trainable below it: it receives no gradient. Per sample.
   STATIC_REQUIRE(decltype(tr)::workspace_per_sample == 8 + 5 + 3 + 3 + 5);
-  REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 3 + 5) + net::trainable_param_count * 3) * sizeof(float));
+  // The fused update stores no gradient: the optimizer's two slots and the workspace.
+  STATIC_REQUIRE(decltype(tr)::gradient_bytes == 0);
+  REQUIRE(tr.allocated_bytes() == (32 * (8 + 5 + 3 + 3 + 5) + net::trainable_param_count * 2) * sizeof(float));
+  // With keep_gradients, one more float per trainable parameter.
+  auto kept = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 32, frost::keep_gradients);
+  STATIC_REQUIRE(decltype(kept)::gradient_bytes == net::trainable_param_count * sizeof(float));
+  REQUIRE(kept.allocated_bytes() == (32 * (8 + 5 + 3 + 3 + 5) + net::trainable_param_count * 3) * sizeof(float));
 }
 
 TEST_CASE("finite-check mode refuses an update from a NaN loss and changes nothing", "[train][trainer]") {
   net m = net::init(3);
-  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 4);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 4, frost::keep_gradients);
   frost::matrix<float, 6> x(2);
   frost::matrix<float, 3> y(2);
   y(0, 0) = y(1, 2) = 1.f;
@@ -117,7 +124,7 @@ TEST_CASE("finite-check mode names the layer of a non-finite gradient", "[train]
   wide m = wide::init(1);
   m.layer<0>().kernel()[0] = m.layer<0>().kernel()[1] = 0.f;  // input 0 does not reach the output
   const wide before = m;
-  auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::sgd{}, 1);
+  auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::sgd{}, 1, frost::keep_gradients);
   tr.check_finite(true);
   frost::matrix<float, 2> x(1);
   frost::matrix<float, 2> y(1);
@@ -147,9 +154,10 @@ void same_on_two_threads(Model a, Model b) {
   for (std::size_t i = 0; i < rows; ++i) y(i, (i * 7) % 40) = 1.f;
   frost::thread_pool probe(frost::threads{2});
   REQUIRE(frost::detail::pool_for_step<Model>(&probe, rows) == &probe);
-  auto one = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64);
+  auto one = frost::make_trainer(a, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64,
+                                 frost::keep_gradients);
   auto two = frost::make_trainer(b, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64,
-                                 frost::threads{2});
+                                 frost::keep_gradients, frost::threads{2});
   REQUIRE(one.thread_count() == 1);
   REQUIRE(two.thread_count() == 2);
   for (int s = 0; s < 4; ++s) {

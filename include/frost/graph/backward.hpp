@@ -9,6 +9,7 @@
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/detail/schedule.hpp>
 #include <frost/graph/forward.hpp>
+#include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
 
 #include <array>
@@ -17,8 +18,36 @@
 
 namespace frost::detail {
 
-template <class Model, const loss_plan& LP, std::size_t I, class T>
-void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T* grads, thread_pool* pool) noexcept {
+/// Where backward puts weight gradients: in the gradient arena (`grads`, laid out as the
+/// trainable arena). The other kind, `update_sinks` (train/fused_update.hpp), applies the
+/// optimizer to each finished tile instead. A kind provides, for node I, the block the kernels
+/// address (`dparams`) and the sink they hand finished values to (`sink`).
+template <class T>
+struct gradient_arena {
+  static constexpr bool fused = false;
+  T* grads;
+  template <class Model, std::size_t I>
+  T* dparams() const noexcept {
+    return grads + Model::plan.trainable_offset[I];
+  }
+  template <class Model, std::size_t I>
+  kernels::store_gradient sink(T*) const noexcept {
+    return {};
+  }
+};
+
+/// Does node I pass a gradient to any of its inputs?
+template <class Model, std::size_t I>
+constexpr bool any_input_trains() {
+  constexpr auto& p = Model::plan;
+  for (std::size_t e = p.facts[I].first_edge; e < p.facts[I].first_edge + p.facts[I].arity; ++e)
+    if (p.edge_needs_grad[e]) return true;
+  return false;
+}
+
+template <class Model, const loss_plan& LP, std::size_t I, class T, class Sinks>
+void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, const Sinks& sinks,
+                   thread_pool* pool) noexcept {
   constexpr auto& p = Model::plan;
   constexpr node_facts f = p.facts[I];
   constexpr bool is_output = I == Model::output_node;
@@ -51,19 +80,27 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
         if constexpr (f.scratch != 0) a.scratch = b.ws + p.backward_scratch_offset[I] * b.cap + r.begin * f.scratch;
         return a;
       };
-      if constexpr (p.needs_param_grad[I]) {
-        constexpr bool fuse = activation_pending && f.fuses_activation;
-        if constexpr (activation_pending && !fuse)
-          L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));
+      constexpr bool inputs_train = any_input_trains<Model, I>();
+      // A fused update changes the parameters in the params stage, so the input stage, which
+      // reads them, runs first (after f' on its own), unless the layer keeps what it needs.
+      constexpr bool params_last = Sinks::fused && p.needs_param_grad[I] && inputs_train && !f.input_after_params;
+      constexpr bool fuse = activation_pending && f.fuses_activation && !params_last;
+      if constexpr (p.needs_param_grad[I] && activation_pending && !fuse)
+        L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));
+      // Generic, so that a frozen layer's params stage is never instantiated.
+      auto params_stage = [&](auto) {
         // dW (and db, and f' when fused) split by units: each share touches only its columns.
+        T* const dparams = sinks.template dparams<Model, I>();
+        const auto sink = sinks.template sink<Model, I>(dparams);
         run_parts(pool, f.param_grad_splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
           backward_args<T> a = args({0, rows});
-          a.dparams = grads + p.trainable_offset[I];
+          a.dparams = dparams;
           a.with_activation = fuse;
           a.share = share;
-          L::template backward<In...>(stage<backward_stage::params>{}, a);
+          L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
         });
-      }
+      };
+      if constexpr (p.needs_param_grad[I] && !params_last) params_stage(0);
       // dL/d(input k) for every input that trains, split by rows: each share reads its rows of
       // dL/dy and writes its rows of dL/dx.
       [&]<std::size_t... J>(std::index_sequence<J...>) {
@@ -89,18 +126,21 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, T
             }(),
             ...);
       }(std::make_index_sequence<sizeof...(In)>{});
+      if constexpr (params_last) params_stage(0);
     }(static_cast<typename Model::template node_input_shapes<I>*>(nullptr));
   }
 }
 
 /// Runs backward from the loss's gradient (already written where `LP` says) to the first node
-/// that needs it, writing every trainable layer's gradient into `grads` (the trainable arena's
-/// mirror). With a pool, each product is split across its threads where that pays.
-template <class Model, const loss_plan& LP, class T>
-void backward(const Model& m, const pass_buffers<T>& b, std::size_t rows, T* grads, thread_pool* pool = nullptr) noexcept {
+/// that needs it, handing every trainable layer's gradient to `sinks` (gradient_arena: written
+/// into the trainable arena's mirror). With a pool, each product is split across its threads
+/// where that pays.
+template <class Model, const loss_plan& LP, class T, class Sinks>
+void backward(const Model& m, const pass_buffers<T>& b, std::size_t rows, const Sinks& sinks,
+              thread_pool* pool = nullptr) noexcept {
   constexpr std::size_t n = Model::node_count;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (backward_node<Model, LP, n - 1 - I>(m, b, rows, grads, pool), ...);
+    (backward_node<Model, LP, n - 1 - I>(m, b, rows, sinks, pool), ...);
   }(std::make_index_sequence<n>{});
 }
 

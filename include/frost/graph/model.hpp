@@ -143,6 +143,8 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
     f.splits_units = tr::splits_units;
     f.param_grad_splits_units = tr::param_grad_splits_units;
     f.fuses_activation = tr::fuses_activation;
+    f.input_after_params = tr::input_after_params;
+    f.reduction_rows = tr::template reduction_rows<In...>;
     f.extra_kept = tr::template extra_kept<In...>;
     f.extra_kept_for_params = tr::extra_kept_for_params;
     f.scratch = tr::template scratch<In...>;

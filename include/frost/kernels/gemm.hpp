@@ -91,6 +91,26 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
   else store<T, B>(p, v);
 }
 
+}  // namespace detail
+
+/// Where the weight-gradient products put each finished vector of dW and db (its reduction over
+/// the batch complete): this sink stores it at its place in the gradient. A trainer's fused
+/// update passes a sink that applies the optimizer there instead (train/fused_update.hpp), so
+/// the gradient is never stored. `span` puts n finished values at once (batch normalization's
+/// per-channel sums).
+struct store_gradient {
+  template <std::size_t B, bool Partial, class T>
+  void put(T* at, vec_t<T, B> v, std::size_t n) const noexcept {
+    detail::store_lanes<T, B, Partial>(at, v, n);
+  }
+  template <class T>
+  void span(T* at, const T* values, std::size_t n) const noexcept {
+    for (std::size_t i = 0; i < n; ++i) at[i] = values[i];
+  }
+};
+
+namespace detail {
+
 // R rows × VN vectors of B bytes of Y = X(R×kb)·W(kb×cols), seeded from `prev` (the sums of
 // earlier panels of K) or else from `init` (the bias) or else zero. The sums go to `raw` (unless
 // null) and, on the last panel of K, `f(sums)` to `act` (unless null). n: lanes of a partial chunk.
@@ -252,10 +272,13 @@ inline vec_t<T, B> apply_prologue(T* g, const T* y, const T* z, std::size_t at, 
 // tile of K (First) also turns dL/dy into dZ = p(dL/dy, z, y) in place (the prologue p, the
 // activation's derivative) and reduces db.
 // PaddedG: rows of G hold whole vectors (a zero-padded copy): unmasked loads, as in forward_tile.
+// `sink` takes the finished sums; with `last` false more rows follow (a product blocked over
+// rows), and the partial sums are stored at dw for the next block to continue from.
 template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, bool First, std::size_t K, std::size_t N,
-          class T, class P, bool PaddedG = false>
+          class T, class P, bool PaddedG = false, class S = store_gradient>
 inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, std::size_t ldw, T* db,
-                        std::size_t n, const P& p, bool accumulate = false) noexcept {
+                        std::size_t n, const P& p, bool accumulate = false, const S& sink = {},
+                        bool last = true) noexcept {
   using V = vec_t<T, B>;
   constexpr std::size_t L = B / sizeof(T);
   constexpr bool prologue = First && !std::is_same_v<P, no_prologue>;
@@ -278,18 +301,22 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
     }
   }
   for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(dw + r * ldw + v * L, acc[r][v], n);
+    for (std::size_t v = 0; v < VN; ++v) {
+      if (last) sink.template put<B, Partial>(dw + r * ldw + v * L, acc[r][v], n);
+      else store_lanes<T, B, Partial>(dw + r * ldw + v * L, acc[r][v], n);
+    }
   if constexpr (First)
     if (db != nullptr)
-      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(db + v * L, dbacc[v], n);
+      for (std::size_t v = 0; v < VN; ++v) sink.template put<B, Partial>(db + v * L, dbacc[v], n);
 }
 
-template <std::size_t R, bool First, std::size_t K, std::size_t N, class T, class P>
+template <std::size_t R, bool First, std::size_t K, std::size_t N, class T, class P, class S>
 inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m, T* dw, T* db, const P& p,
-                        std::size_t j0, std::size_t j1) noexcept {
+                        std::size_t j0, std::size_t j1, const S& sink) noexcept {
   whole_column_chunks<T>(j0, j1, [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
-    weight_tile<R, B, VN, Partial, First, K, N>(x, g + j, y ? y + j : nullptr, z ? z + j : nullptr, m, dw + j, N,
-                                                db ? db + j : nullptr, j1 - j, p);
+    weight_tile<R, B, VN, Partial, First, K, N, T, P, false, S>(x, g + j, y ? y + j : nullptr, z ? z + j : nullptr, m,
+                                                                dw + j, N, db ? db + j : nullptr, j1 - j, p, false,
+                                                                sink);
   });
 }
 
@@ -297,6 +324,14 @@ inline void weight_rows(const T* x, T* g, const T* y, const T* z, std::size_t m,
 // 2 KiB or more apart, as for the forward product (K = N = 1024, batch 256: 90 -> 97 GFLOP/s).
 template <class T, std::size_t N>
 inline constexpr bool pack_weight = N * sizeof(T) >= 2048;
+}  // namespace detail
+
+/// Rows of the batch a blocked weight-gradient product reduces at a time. A reduction over
+/// more rows than this (a convolution's positions, or a dense layer above batch 256) may keep
+/// partial sums in dW between blocks: a fused update then needs a place for them.
+inline constexpr std::size_t weight_block_rows = 256;
+
+namespace detail {
 // Rows beyond which a weight-gradient product is blocked over rows whatever its width.
 inline constexpr std::size_t long_reduction = 1024;
 
@@ -306,14 +341,16 @@ inline constexpr std::size_t long_reduction = 1024;
 // OnlyPartial: [j0, j1) is one partial vector's columns (the rest of an unpacked product).
 // [k0, k1): the rows of dW to compute (all by default; a share of them, cut at multiples of the
 // tile height, for a split by rows of dW).
-template <std::size_t K, std::size_t N, bool OnlyPartial, class T, class P>
+// Blocks after the first continue from the partial sums the one before stored in dW and db; the
+// last block's sums go to `sink`.
+template <std::size_t K, std::size_t N, bool OnlyPartial, class T, class P, class S>
 inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
-                          std::size_t j0, std::size_t j1, std::size_t k0 = 0, std::size_t k1 = K) noexcept {
-  constexpr std::size_t MB = 256;
-  alignas(64) T packed[MB * 2 * native<T>::width];
-  for (std::size_t i0 = 0; i0 < m; i0 += MB) {
-    const std::size_t mb = std::min(MB, m - i0);
-    const bool acc = i0 != 0;
+                          std::size_t j0, std::size_t j1, const S& sink, std::size_t k0 = 0,
+                          std::size_t k1 = K) noexcept {
+  alignas(64) T packed[weight_block_rows * 2 * native<T>::width];
+  for (std::size_t i0 = 0; i0 < m; i0 += weight_block_rows) {
+    const std::size_t mb = std::min(weight_block_rows, m - i0);
+    const bool acc = i0 != 0, last = i0 + mb == m;
     auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
       using V = vec_t<T, B>;
       constexpr std::size_t L = B / sizeof(T), width = VN * L;
@@ -330,10 +367,9 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
           dbacc[v] += dv;
         }
       auto tile = [&]<std::size_t R>(std::size_t k) {
-        weight_tile<R, B, VN, Partial, false, K, width, T, no_prologue, true>(x + i0 * K + k, packed,
-                                                                        static_cast<const T*>(nullptr),
-                                                        static_cast<const T*>(nullptr), mb, dw + k * N + j, N,
-                                                        static_cast<T*>(nullptr), n, no_prologue{}, acc);
+        weight_tile<R, B, VN, Partial, false, K, width, T, no_prologue, true, S>(
+            x + i0 * K + k, packed, static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), mb, dw + k * N + j,
+            N, static_cast<T*>(nullptr), n, no_prologue{}, acc, sink, last);
       };
       // k0 is a multiple of R (shares of K are cut at multiples of R); only the end of K has a rest.
       constexpr std::size_t R = simd_bytes == 64 ? 8 : 4;
@@ -344,7 +380,8 @@ inline void weight_packed(const T* x, T* g, std::size_t m, T* dw, T* db, const P
       if (db != nullptr)
         for (std::size_t v = 0; v < VN; ++v) {
           const V sum = acc ? load_lanes<T, B, Partial>(db + j + v * L, n) + dbacc[v] : dbacc[v];
-          store_lanes<T, B, Partial>(db + j + v * L, sum, n);
+          if (last) sink.template put<B, Partial>(db + j + v * L, sum, n);
+          else store_lanes<T, B, Partial>(db + j + v * L, sum, n);
         }
     };
     if constexpr (OnlyPartial) partial_column_chunk<T>(j0, j1, strip);
@@ -361,20 +398,20 @@ inline constexpr std::size_t weight_column_grain = 2 * native<T>::width;
 
 namespace detail {
 // The unpacked weight-gradient product over whole vectors of columns [j0, end).
-template <std::size_t K, std::size_t N, class T, class P>
+template <std::size_t K, std::size_t N, class T, class P, class S>
 void weight_whole(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
-                  std::size_t j0, std::size_t end) noexcept {
+                  std::size_t j0, std::size_t end, const S& sink) noexcept {
   // 8 inputs × 2 vectors (16 accumulators) where there are 32 vector registers, else 4 × 2.
   constexpr std::size_t R0 = simd_bytes == 64 && K >= 8 ? 8 : K >= 4 ? 4 : 1;
-  weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, end);
+  weight_rows<R0, true, K, N>(x, g, y, z, m, dw, db, p, j0, end, sink);
   // Then tiles of R0 inputs, and what is left in a 4-input tile and single inputs.
   constexpr std::size_t KR = R0 == 1 ? R0 : R0 + (K - R0) / R0 * R0;
-  for (std::size_t k = R0; k < KR; k += R0) weight_rows<R0, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
+  for (std::size_t k = R0; k < KR; k += R0) weight_rows<R0, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end, sink);
   // A rest of 4 or more inputs as one 4-input tile (each single input is a whole pass over dZ).
   constexpr std::size_t K4 = R0 == 8 && K - KR >= 4 ? KR + 4 : KR;
-  if constexpr (K4 != KR) weight_rows<4, false, K, N>(x + KR, g, y, z, m, dw + KR * N, db, p, j0, end);
+  if constexpr (K4 != KR) weight_rows<4, false, K, N>(x + KR, g, y, z, m, dw + KR * N, db, p, j0, end, sink);
   if constexpr (K4 != K)
-    for (std::size_t k = K4; k < K; ++k) weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end);
+    for (std::size_t k = K4; k < K; ++k) weight_rows<1, false, K, N>(x + k, g, y, z, m, dw + k * N, db, p, j0, end, sink);
 }
 }  // namespace detail
 
@@ -383,10 +420,12 @@ void weight_whole(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, con
 /// `P::reads_input` and y only if `P::reads_output`) turns the gradient G = dL/dy into dZ in
 /// place while the first tile of K loads it, and db is reduced in that same pass. Overwrites dW
 /// and db. `part` computes only its share of the columns (each share reads and writes only its
-/// own columns of G, dW and db, so shares may run at once).
-template <std::size_t K, std::size_t N, class T, class P>
+/// own columns of G, dW and db, so shares may run at once). `sink` takes each finished vector
+/// (by default, stores it); dW and db then hold only partial sums of reductions over more than
+/// `weight_block_rows` rows, or nothing.
+template <std::size_t K, std::size_t N, class T, class P, class S = store_gradient>
 void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, const T* y, const T* z,
-                 part share = part::whole()) noexcept {
+                 part share = part::whole(), const S& sink = {}) noexcept {
   const index_range cols = share.of(N, detail::weight_column_grain<T>);
   if (cols.empty()) return;
   const std::size_t j0 = cols.begin, j1 = cols.end;
@@ -395,12 +434,12 @@ void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, cons
   // that each strip stays in cache while every tile of K reads it, instead of streaming the whole
   // of dZ once per tile (conv 288 → 64 over 7,744 rows: 31 → 90 GFLOP/s).
   if (detail::pack_weight<T, N> || m >= detail::long_reduction) {
-    detail::weight_packed<K, N, false>(x, g, m, dw, db, p, y, z, j0, j1);
+    detail::weight_packed<K, N, false>(x, g, m, dw, db, p, y, z, j0, j1, sink);
   } else {
     // A partial last vector goes through a zero-padded copy of its strip of dZ (see weight_tile).
     const std::size_t whole = j0 + (j1 - j0) / L * L;
-    if (whole < j1) detail::weight_packed<K, N, true>(x, g, m, dw, db, p, y, z, whole, j1);
-    if (whole != j0) detail::weight_whole<K, N>(x, g, m, dw, db, p, y, z, j0, whole);
+    if (whole < j1) detail::weight_packed<K, N, true>(x, g, m, dw, db, p, y, z, whole, j1, sink);
+    if (whole != j0) detail::weight_whole<K, N>(x, g, m, dw, db, p, y, z, j0, whole, sink);
   }
 }
 
@@ -409,21 +448,22 @@ void gemm_weight(const T* x, T* g, std::size_t m, T* dw, T* db, const P& p, cons
 /// share 0 also writes db = Σ_rows dZ (db may be null). Each share reads only its columns of X,
 /// so shares split the traffic of a long X (a convolution's patches) instead of each reading all
 /// of it, as a split by columns would. Overwrites its rows of dW.
-template <std::size_t K, std::size_t N, class T>
-void gemm_weight_rows(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share) noexcept {
+template <std::size_t K, std::size_t N, class T, class S = store_gradient>
+void gemm_weight_rows(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share, const S& sink = {}) noexcept {
   const index_range ks = share.of(K, simd_bytes == 64 ? 8 : 4);
   if (ks.empty()) return;
   detail::weight_packed<K, N, false>(x, const_cast<T*>(dz), m, dw, share.index == 0 ? db : nullptr, no_prologue{},
-                                     static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), 0, N, ks.begin,
-                                     ks.end);
+                                     static_cast<const T*>(nullptr), static_cast<const T*>(nullptr), 0, N, sink,
+                                     ks.begin, ks.end);
 }
 
 /// dW[K×N] = X[m×K]ᵀ·dZ[m×N] and db[N] = Σ_rows dZ (db may be null). Overwrites dW and db.
-template <std::size_t K, std::size_t N, class T>
-void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share = part::whole()) noexcept {
+template <std::size_t K, std::size_t N, class T, class S = store_gradient>
+void gemm_weight(const T* x, const T* dz, std::size_t m, T* dw, T* db, part share = part::whole(),
+                 const S& sink = {}) noexcept {
   // no_prologue never writes through g.
   gemm_weight<K, N>(x, const_cast<T*>(dz), m, dw, db, no_prologue{}, static_cast<const T*>(nullptr),
-                    static_cast<const T*>(nullptr), share);
+                    static_cast<const T*>(nullptr), share, sink);
 }
 
 namespace detail {

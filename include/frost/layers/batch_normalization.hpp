@@ -248,9 +248,14 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
   /// scalars of the rows' space).
   template <class In>
   static constexpr std::size_t extra_kept = 2 * detail::channels_of<In>;
-  /// Σ dL/dy and Σ dL/dy·(x − μ) per channel, from the params stage for the input stage.
+  /// Σ dL/dy and Σ dL/dy·(x − μ) per channel, from the params stage for the input stage, and γ
+  /// as it was before a fused update changed it in the params stage.
   template <class In>
-  static constexpr std::size_t scratch = 2 * detail::channels_of<In>;
+  static constexpr std::size_t scratch = 3 * detail::channels_of<In>;
+  static constexpr bool input_after_params = true;
+  /// Its parameter gradients are per-channel sums, finished in one pass.
+  template <class In>
+  static constexpr std::size_t reduction_rows = 0;
 
   /// A following elementwise activation may run in its normalizing pass (`forward_fused`).
   static constexpr bool activation_epilogue = true;
@@ -291,12 +296,12 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
   /// for the input stage, which the plan runs next on the same step (a trainable layer always
   /// gets its params stage first): dx (+)= γ/sqrt(σ² + ε) · (dL/dy − dβ/M − x̂·dγ/M), M the
   /// positions per channel.
-  template <class In, backward_stage S, class T>
-  static void backward(stage<S>, const backward_args<T>& a) noexcept {
+  template <class In, backward_stage S, class T, class Sink = kernels::store_gradient>
+  static void backward(stage<S>, const backward_args<T>& a, const Sink& sink = {}) noexcept {
     constexpr std::size_t C = detail::channels_of<In>;
     const T* mean = a.kept;
     const T* var = a.kept + C;
-    T* sums = a.scratch;  // Σ g, then Σ g·(x − μ)
+    T* sums = a.scratch;  // Σ g, then Σ g·(x − μ), then γ
     const std::size_t n = a.rows * (In::size / C);
     if constexpr (S == backward_stage::params) {
       const index_range ch = a.share.of(C);
@@ -305,20 +310,24 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
         const T g = a.g[i * C + c];
         return std::pair<T, T>(g, g * (a.x[i * C + c] - mean[c]));
       });
+      std::array<T, 2 * C> d{};  // dγ then dβ
       for (std::size_t c = ch.begin; c < ch.end; ++c) {
         const T inv = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
         sums[c] = static_cast<T>(sg[c]);
         sums[C + c] = static_cast<T>(sgx[c]);
-        a.dparams[c] = static_cast<T>(sgx[c] * inv);
-        a.dparams[C + c] = static_cast<T>(sg[c]);
+        sums[2 * C + c] = a.params[c];
+        d[c] = static_cast<T>(sgx[c] * inv);
+        d[C + c] = static_cast<T>(sg[c]);
       }
+      sink.span(a.dparams + ch.begin, d.data() + ch.begin, ch.size());
+      sink.span(a.dparams + C + ch.begin, d.data() + C + ch.begin, ch.size());
     } else if constexpr (S == backward_stage::input) {
       const index_range ch = a.share.of(C);
       std::array<T, C> k{}, mg{}, mgx{}, inv{};
       const T count = static_cast<T>(n);
       for (std::size_t c = ch.begin; c < ch.end; ++c) {
         inv[c] = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
-        k[c] = a.params[c] * inv[c];
+        k[c] = sums[2 * C + c] * inv[c];
         mg[c] = sums[c] / count;
         mgx[c] = sums[C + c] * inv[c] * inv[c] / count;  // mean of dL/dy·x̂, over sqrt(σ² + ε)
       }

@@ -94,6 +94,9 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
   /// or, with a linear activation, by rows of the kernel (each share reads its part of P).
   static constexpr bool param_grad_splits_units = true;
   static constexpr bool fuses_activation = true;
+  /// Its weight gradient reduces over every output position of every sample.
+  template <class In>
+  static constexpr std::size_t reduction_rows = positions<In>;
   /// The patches, kept from forward for the weight gradient when the layer trains.
   template <class In>
   static constexpr std::size_t extra_kept = positions<In> * patch<In>;
@@ -150,8 +153,8 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
   /// activation: dz = f'·dL/dy in place. params: dW = Pᵀ·dz, db = Σ dz over `a.share` of the
   /// filters, f' fused into the load of dL/dy when `with_activation`. input: dP = dz·Wᵀ, then
   /// dx (+)= col2im(dP).
-  template <class In, backward_stage S, class T>
-  static void backward(stage<S>, const backward_args<T>& a) noexcept {
+  template <class In, backward_stage S, class T, class Sink = kernels::store_gradient>
+  static void backward(stage<S>, const backward_args<T>& a, const Sink& sink = {}) noexcept {
     constexpr std::size_t m_per_row = positions<In>;
     if constexpr (S == backward_stage::activation) {
       activation::template backward<Filters>(static_cast<const T*>(nullptr), a.y, a.g, a.rows * m_per_row);
@@ -161,16 +164,16 @@ struct conv2d : layer_call<conv2d<Filters, KH, KW, Activation, Options...>> {
         // Nothing to apply to dL/dy: split by rows of dW, each share reading its columns of P. (Each
         // share still reads all of dL/dy: with few rows of dW, that would cost more than it saves.)
         kernels::gemm_weight_rows<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
-                                                      a.share);
+                                                      a.share, sink);
         return;
       }
       if (a.with_activation)
         kernels::gemm_weight<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
                                                  typename activation::derivative_function{}, a.y,
-                                                 static_cast<const T*>(nullptr), a.share);
+                                                 static_cast<const T*>(nullptr), a.share, sink);
       else
         kernels::gemm_weight<patch<In>, Filters>(a.kept, a.g, a.rows * m_per_row, dw, dw + patch<In> * Filters,
-                                                 a.share);
+                                                 a.share, sink);
     } else {
       if (a.with_activation)
         activation::template backward<Filters>(static_cast<const T*>(nullptr), a.y, a.g, a.rows * m_per_row);

@@ -115,9 +115,10 @@ struct dense : layer_call<dense<Units, Activation>> {
 
   /// activation: dz = f'·dL/dy in place. params: dW = xᵀ·dz and db = Σ dz over `a.share` of
   /// the units, with f' applied to each tile of dL/dy as it is loaded when `with_activation`.
-  /// input: dx (+)= dz·Wᵀ, after f' on these rows when `with_activation`.
-  template <class In, backward_stage S, class T>
-  static void backward(stage<S>, const backward_args<T>& a) noexcept {
+  /// input: dx (+)= dz·Wᵀ, after f' on these rows when `with_activation`. `sink` takes the
+  /// finished gradient tiles (kernels::store_gradient, or a fused optimizer update).
+  template <class In, backward_stage S, class T, class Sink = kernels::store_gradient>
+  static void backward(stage<S>, const backward_args<T>& a, const Sink& sink = {}) noexcept {
     if constexpr (S == backward_stage::activation) {
       activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
     } else if constexpr (S == backward_stage::params) {
@@ -125,11 +126,12 @@ struct dense : layer_call<dense<Units, Activation>> {
       if constexpr (activation::elementwise) {
         if (a.with_activation) {
           kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units,
-                                                typename activation::derivative_function{}, a.y, a.kept, a.share);
+                                                typename activation::derivative_function{}, a.y, a.kept, a.share,
+                                                sink);
           return;
         }
       }
-      kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units, a.share);
+      kernels::gemm_weight<In::size, Units>(a.x, a.g, a.rows, dw, dw + In::size * Units, a.share, sink);
     } else {
       if (a.with_activation) activation::template backward<Units>(a.kept, a.y, a.g, a.rows);
       kernels::gemm_input<In::size, Units>(a.g, a.rows, a.params, a.dx, a.accumulate);

@@ -31,6 +31,11 @@
 /// output depends on that sample alone, so a step may split the batch across threads),
 /// `splits_units` [false] (forward and the params stage honour `share` as a share of the output
 /// units), `param_grad_splits_units` [splits_units] (the params stage alone does), `fuses_activation` [false] (the params stage can apply f' itself: see below),
+/// `input_after_params` [false] (the input stage reads what the params stage left in scratch, so
+/// it runs second even when a fused update changes the parameters in the params stage: the
+/// layer then keeps what the input stage needs of its parameters in scratch too),
+/// `reduction_rows<In...>` [1] (rows per sample its weight-gradient products reduce over: a
+/// convolution's output positions; 0 for a layer whose params stage never stores partial sums),
 /// `merge` [false] (it takes several inputs), `frozen_form` [L] (the spec that runs when the
 /// layer is frozen: batch normalization becomes its inference-mode affine form),
 /// `gradient_params<In..., T>` [params] (the view of its gradient block), `variables<In...>`
@@ -233,6 +238,15 @@ struct layer_traits {
   static constexpr bool extra_kept_for_params = [] {
     if constexpr (requires { L::extra_kept_for_params; }) return bool(L::extra_kept_for_params);
     else return false;
+  }();
+  static constexpr bool input_after_params = [] {
+    if constexpr (requires { L::input_after_params; }) return bool(L::input_after_params);
+    else return false;
+  }();
+  template <class... In>
+  static constexpr std::size_t reduction_rows = [] {
+    if constexpr (requires { L::template reduction_rows<In...>; }) return std::size_t{L::template reduction_rows<In...>};
+    else return std::size_t{1};
   }();
   template <class... In>
   static constexpr std::size_t extra_kept = detail::extra_kept_of<L, In...>();

@@ -6,17 +6,100 @@
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/denormals.hpp>
 #include <frost/core/thread_pool.hpp>
+#include <frost/core/error.hpp>
 #include <frost/graph/freeze.hpp>
+#include <frost/io/variables.hpp>
+#include <frost/train/fused_update.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/optimizers.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace frost {
+
+namespace detail {
+/// Spec's update of step t as `step(w, g, state, n, stride)`: its `stepper` (constants computed
+/// once), or for a spec without one, `update` with t.
+template <class T, class Spec>
+auto stepper_of(const Spec& spec, std::uint64_t t) noexcept {
+  if constexpr (requires { spec.template stepper<T>(t); }) {
+    return spec.template stepper<T>(t);
+  } else {
+    return [&spec, t](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+      spec.update(w, g, state, n, stride, t);
+    };
+  }
+}
+
+/// Spec's clipping settings (Keras's `clipnorm` and `global_clipnorm`; 0 or absent: off).
+template <class Spec>
+float clipnorm_of(const Spec& s) noexcept {
+  if constexpr (requires { s.clipnorm; }) return s.clipnorm;
+  else return 0.f;
+}
+template <class Spec>
+float global_clipnorm_of(const Spec& s) noexcept {
+  if constexpr (requires { s.global_clipnorm; }) return s.global_clipnorm;
+  else return 0.f;
+}
+template <class Spec>
+bool clips(const Spec& s) noexcept {
+  return clipnorm_of(s) != 0.f || global_clipnorm_of(s) != 0.f;
+}
+
+/// Refuses clipping settings Keras refuses: negative or NaN values, or both at once.
+template <class Spec>
+void check_clipping(const char* where, const Spec& s) {
+  const float c = clipnorm_of(s), gc = global_clipnorm_of(s);
+  if (!(c >= 0.f)) throw_value(where, "clipnorm", "0 (off) or a positive norm", std::to_string(c));
+  if (!(gc >= 0.f)) throw_value(where, "global_clipnorm", "0 (off) or a positive norm", std::to_string(gc));
+  if (c != 0.f && gc != 0.f)
+    throw_value(where, "clipping", "at most one of clipnorm and global_clipnorm",
+                "clipnorm = " + std::to_string(c) + " and global_clipnorm = " + std::to_string(gc));
+}
+
+/// Σ g² over n values, in double.
+template <class T>
+double sum_of_squares(const T* g, std::size_t n) noexcept {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(g[i]) * static_cast<double>(g[i]);
+  return s;
+}
+
+/// Keras's gradient clipping, in place over the trainable arena's gradient `g`:
+/// clipnorm c, each variable (kernel, bias, γ, β) alone: g ← g·c / max(‖g‖, c);
+/// global_clipnorm c, all together: g ← g·(c·min(1/‖g‖, 1/c) + (‖g‖ − ‖g‖)) (NaN for an
+/// infinite norm, as Keras's).
+template <class Model, class Spec, class T>
+void clip_gradients(const Spec& spec, T* g) noexcept {
+  constexpr std::size_t n = Model::trainable_param_count;
+  if (const float cn = clipnorm_of(spec); cn != 0.f) {
+    const T c = static_cast<T>(cn);
+    for (const model_variable& v : model_variables<Model>) {
+      if (v.where != arena::trainable) continue;
+      T* gv = g + v.offset;
+      const std::size_t size = v.var.size();
+      const double l2sum = sum_of_squares(gv, size);
+      const T norm = static_cast<T>(l2sum > 0 ? std::sqrt(l2sum) : l2sum);
+      const T denominator = norm > c || norm != norm ? norm : c;  // maximum, NaN-propagating
+      for (std::size_t i = 0; i < size; ++i) gv[i] = gv[i] * c / denominator;
+    }
+  } else if (const float gcn = global_clipnorm_of(spec); gcn != 0.f) {
+    const T c = static_cast<T>(gcn);
+    const T norm = static_cast<T>(std::sqrt(sum_of_squares(g, n)));
+    const T inverse = T{1} / norm, floor = T{1} / c;
+    const T scale = c * (inverse < floor || inverse != inverse ? inverse : floor) + (norm - norm);
+    for (std::size_t i = 0; i < n; ++i) g[i] = g[i] * scale;
+  }
+}
+}  // namespace detail
 
 /// An optimizer bound to a model type: `Spec`'s hyper-parameters, `Spec::slots` state slots each
 /// the size of the trainable arena (frozen layers have none), and the step count.
@@ -30,29 +113,51 @@ class optimizer {
   /// Scalars of optimizer state: slots × trainable parameters.
   static constexpr std::size_t state_size = Spec::slots * Model::trainable_param_count;
 
-  explicit optimizer(Spec spec = {}) : spec_(spec), state_(state_size) {}
-
-  /// One update of every trainable parameter of `model` from `grads` (Keras `apply_gradients`).
-  void apply_gradients(Model& model, const gradients<Model>& grads) noexcept {
-    apply(model.trainable_parameters().data(), grads.data());
+  explicit optimizer(Spec spec = {}) : spec_(spec), state_(state_size) {
+    detail::check_clipping("frost::optimizer", spec_);
   }
 
-  /// The same on raw arenas, as the trainer calls it; with a pool, each thread updates its own
-  /// piece of the arena (pieces of whole cache lines; the result is the same).
-  void apply(scalar_type* weights, const scalar_type* grads, thread_pool* pool = nullptr) noexcept {
+  /// One update of every trainable parameter of `model` from `grads` (Keras `apply_gradients`),
+  /// clipped first when the spec says so (into a copy: `grads` is left as it is).
+  void apply_gradients(Model& model, const gradients<Model>& grads) {
+    detail::check_clipping("frost::optimizer::apply_gradients", spec_);
+    if (detail::clips(spec_)) {
+      std::vector<scalar_type> clipped(grads.data(), grads.data() + gradients<Model>::size);
+      apply(model.trainable_parameters().data(), clipped.data());
+    } else {
+      apply(model.trainable_parameters().data(), const_cast<scalar_type*>(grads.data()));
+    }
+  }
+
+  /// The same on raw arenas, as the trainer calls it: clips `grads` in place (when the spec
+  /// says so), then updates; with a pool, each thread updates its own piece of the arena (pieces
+  /// of whole cache lines; the result is the same).
+  void apply(scalar_type* weights, scalar_type* grads, thread_pool* pool = nullptr) noexcept {
     const flush_denormals flush;
     ++iterations_;
     if constexpr (Model::trainable_param_count > 0) {
       constexpr std::size_t n = Model::trainable_param_count;
       constexpr std::size_t line = 64 / sizeof(scalar_type);
+      if (detail::clips(spec_)) detail::clip_gradients<Model>(spec_, grads);
+      const auto step = detail::stepper_of<scalar_type>(spec_, iterations_);
       // A split pays for itself only on large arenas: updating is a pass over memory.
       const bool split = pool != nullptr && pool->size() > 1 && n >= 65536 * pool->size();
       run_parts(pool, split, [&](part share) noexcept {
         const index_range r = share.of(n, line);
-        if (!r.empty())
-          spec_.update(weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(), n, iterations_);
+        if (!r.empty()) step(weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(), n);
       });
     }
+  }
+
+  /// The fused update of one step: counts the step, then runs `backward(sinks)` with sinks that
+  /// apply this optimizer to each finished piece of the gradient (train/fused_update.hpp).
+  /// `partial`: scratch for partial sums (detail::partial_sum_size), or null. No clipping: it
+  /// needs the whole gradient first.
+  template <class Backward>
+  void apply_fused(scalar_type* weights, scalar_type* partial, std::size_t rows, Backward&& backward) noexcept {
+    ++iterations_;
+    const auto step = detail::stepper_of<scalar_type>(spec_, iterations_);
+    backward(detail::update_sinks<Model, decltype(step)>{weights, state_.data(), partial, &step, rows});
   }
 
   /// Hyper-parameters; may be changed between steps (e.g. a learning-rate schedule).

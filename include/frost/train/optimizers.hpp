@@ -25,17 +25,25 @@ struct sgd {
   float learning_rate = 0.01f;
   float momentum = 0.f;
   bool nesterov = false;
+  /// Gradient clipping before the update, as Keras's optimizer arguments (0: off; at most one
+  /// of the two): each variable's gradient scaled to norm ≤ clipnorm, or all of them together
+  /// to a global norm ≤ global_clipnorm. Either needs the whole gradient: a trainer that clips
+  /// keeps a gradient arena (docs/optimizers.md).
+  float clipnorm = 0.f;
+  float global_clipnorm = 0.f;
 
   static constexpr std::string_view name = "sgd";
   static constexpr std::size_t slots = 1;
   /// Names of the state slots, as Keras names the variables (checkpoints use them).
   static constexpr std::array<std::string_view, slots> slot_names{"momentum"};
 
+  /// The update of step t as a function of (w, g, state, n, stride): its constants computed once
+  /// per step, then applied to the whole arena or to one tile at a time (the fused update).
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::size_t, std::uint64_t) const noexcept {
+  auto stepper(std::uint64_t) const noexcept {
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
     const bool plain = momentum == 0.f, nest = nesterov;
-    T* m = state;
+    return [=](T* w, const T* g, T* m, std::size_t n, std::size_t) noexcept {
     simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
       using L = simd::lanes<T, B>;
       auto wi = L::load(w + i);
@@ -49,18 +57,30 @@ struct sgd {
       }
       L::store(w + i, wi);
     });
+    };
+  }
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
+    stepper<T>(t)(w, g, state, n, stride);
   }
 };
 
 namespace detail {
+/// Adam's update of step t over n parameters, its constants computed once (see adam::stepper).
 template <class T>
-void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, std::uint64_t t, float lr, float beta_1,
-                 float beta_2, float epsilon) noexcept {
-  // Keras's "epsilon hat" form: bias correction folded into the step size.
-  const double b1 = beta_1, b2 = beta_2, st = static_cast<double>(t);
-  const T alpha = static_cast<T>(static_cast<double>(lr) * std::sqrt(1.0 - std::pow(b2, st)) / (1.0 - std::pow(b1, st)));
-  const T one_b1 = T(1) - static_cast<T>(beta_1), one_b2 = T(1) - static_cast<T>(beta_2);
-  const T eps = static_cast<T>(epsilon);
+struct adam_step {
+  T alpha, one_b1, one_b2, eps;
+
+  adam_step(std::uint64_t t, float lr, float beta_1, float beta_2, float epsilon) noexcept {
+    // Keras's "epsilon hat" form: bias correction folded into the step size.
+    const double b1 = beta_1, b2 = beta_2, st = static_cast<double>(t);
+    alpha = static_cast<T>(static_cast<double>(lr) * std::sqrt(1.0 - std::pow(b2, st)) / (1.0 - std::pow(b1, st)));
+    one_b1 = T(1) - static_cast<T>(beta_1);
+    one_b2 = T(1) - static_cast<T>(beta_2);
+    eps = static_cast<T>(epsilon);
+  }
+
+  void operator()(T* w, const T* g, T* m, T* v, std::size_t n) const noexcept {
   simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
     using L = simd::lanes<T, B>;
     const auto gi = L::load(g + i);
@@ -71,7 +91,8 @@ void adam_update(T* w, const T* g, T* m, T* v, std::size_t n, std::uint64_t t, f
     L::store(v + i, vi);
     L::store(w + i, L::load(w + i) - alpha * mi / (L::sqrt(vi) + eps));
   });
-}
+  }
+};
 }  // namespace detail
 
 /// Adam. Keras `optimizers.Adam`:
@@ -83,14 +104,23 @@ struct adam {
   float beta_1 = 0.9f;
   float beta_2 = 0.999f;
   float epsilon = 1e-7f;
+  float clipnorm = 0.f;         ///< as sgd's
+  float global_clipnorm = 0.f;  ///< as sgd's
 
   static constexpr std::string_view name = "adam";
   static constexpr std::size_t slots = 2;
   static constexpr std::array<std::string_view, slots> slot_names{"momentum", "velocity"};
 
   template <class T>
+  auto stepper(std::uint64_t t) const noexcept {
+    const detail::adam_step<T> step(t, learning_rate, beta_1, beta_2, epsilon);
+    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+      step(w, g, state, state + stride, n);
+    };
+  }
+  template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
-    detail::adam_update(w, g, state, state + stride, n, t, learning_rate, beta_1, beta_2, epsilon);
+    stepper<T>(t)(w, g, state, n, stride);
   }
 };
 
@@ -102,20 +132,29 @@ struct adamw {
   float beta_1 = 0.9f;
   float beta_2 = 0.999f;
   float epsilon = 1e-7f;
+  float clipnorm = 0.f;         ///< as sgd's
+  float global_clipnorm = 0.f;  ///< as sgd's
 
   static constexpr std::string_view name = "adamw";
   static constexpr std::size_t slots = 2;
   static constexpr std::array<std::string_view, slots> slot_names{"momentum", "velocity"};
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
+  auto stepper(std::uint64_t t) const noexcept {
     const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
-    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = simd::lanes<T, B>;
-      const auto wi = L::load(w + i);
-      L::store(w + i, wi - wi * decay);
-    });
-    detail::adam_update(w, g, state, state + stride, n, t, learning_rate, beta_1, beta_2, epsilon);
+    const detail::adam_step<T> step(t, learning_rate, beta_1, beta_2, epsilon);
+    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+      simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
+        using L = simd::lanes<T, B>;
+        const auto wi = L::load(w + i);
+        L::store(w + i, wi - wi * decay);
+      });
+      step(w, g, state, state + stride, n);
+    };
+  }
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
+    stepper<T>(t)(w, g, state, n, stride);
   }
 };
 
@@ -129,19 +168,22 @@ struct rmsprop {
   float momentum = 0.f;
   float epsilon = 1e-7f;
   bool centered = false;
+  float clipnorm = 0.f;         ///< as sgd's
+  float global_clipnorm = 0.f;  ///< as sgd's
 
   static constexpr std::string_view name = "rmsprop";
   static constexpr std::size_t slots = 3;
   static constexpr std::array<std::string_view, slots> slot_names{"velocity", "momentum", "average_gradient"};
 
   template <class T>
-  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t) const noexcept {
-    T* v = state;
-    T* mb = state + stride;
-    T* a = state + 2 * stride;
+  auto stepper(std::uint64_t) const noexcept {
     const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
     const bool center = centered, with_momentum = momentum > 0.f;
+    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+    T* v = state;
+    T* mb = state + stride;
+    T* a = state + 2 * stride;
     simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
       using L = simd::lanes<T, B>;
       const auto gi = L::load(g + i);
@@ -162,6 +204,11 @@ struct rmsprop {
         L::store(w + i, L::load(w + i) - step);
       }
     });
+    };
+  }
+  template <class T>
+  void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
+    stepper<T>(t)(w, g, state, n, stride);
   }
 };
 

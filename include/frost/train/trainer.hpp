@@ -1,14 +1,18 @@
 #pragma once
 /// \file
 /// `trainer` and `make_trainer`: the hot path. Every buffer a training step needs (workspace,
-/// gradients, optimizer state) is allocated once, at creation, and so are the threads it may
-/// use (`threads{n}`); `step` allocates nothing and starts nothing.
+/// optimizer state, and gradients where the trainer keeps them) is allocated once, at creation,
+/// and so are the threads it may use (`threads{n}`); `step` allocates nothing and starts nothing.
+/// By default the optimizer update is fused into the weight-gradient products
+/// (train/fused_update.hpp) and no gradient is stored; `keep_gradients` makes a trainer that
+/// stores them first (for `last_gradients`, finite-check mode and clipping).
 
 #include <frost/core/aligned_buffer.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/forward.hpp>
+#include <frost/train/fused_update.hpp>
 #include <frost/train/gradients.hpp>
 #include <frost/train/losses.hpp>
 #include <frost/train/optimizer.hpp>
@@ -26,6 +30,25 @@
 
 namespace frost {
 
+/// Asks `make_trainer` for a trainer that keeps a gradient arena: backward writes every trainable
+/// parameter's gradient, then the optimizer updates from it (the unfused path). Needed for
+/// `last_gradients()`, finite-check mode (`check_finite(true)`, fit's `.check_finite`) and
+/// clipping (`clipnorm`, `global_clipnorm`); otherwise the fused default gives the same bits
+/// with less memory and time.
+/// ```cpp
+/// auto tr = frost::make_trainer(model, loss, frost::adam{.global_clipnorm = 1.f}, 32, frost::keep_gradients);
+/// static_assert(!decltype(tr)::fused_update);
+/// ```
+struct keep_gradients_t {
+  explicit keep_gradients_t() = default;
+};
+inline constexpr keep_gradients_t keep_gradients{};
+
+namespace detail {
+/// A fused trainer's gradient member: nothing.
+struct no_gradient_arena {};
+}  // namespace detail
+
 /// Trains `Model` in place with `Loss` and an optimizer `Spec`, for batches of up to
 /// `max_batch` rows. `step` is Keras `model.train_on_batch(x, y)`: forward in training mode,
 /// loss, backward over the plan, one optimizer update; it returns the loss of that forward pass
@@ -33,7 +56,10 @@ namespace frost {
 /// With `threads{n}`, n > 1, each step splits its products across n threads (the caller and
 /// n - 1 workers the trainer owns); the results are bit for bit those of one thread, because
 /// every split divides rows or columns and never a sum.
-template <class Model, class LossArg, class Spec>
+/// `KeepGradients` false (the default, `fused_update`): each finished tile of a weight gradient
+/// goes straight into the optimizer's update of those parameters, and no gradient is stored.
+/// True (`make_trainer(..., keep_gradients)`): a gradient arena, then the update; the same bits.
+template <class Model, class LossArg, class Spec, bool KeepGradients = false>
 class trainer {
   using Loss = loss_t<LossArg>;
   static_assert(!std::is_const_v<Model>, "frost::make_trainer: the trainer updates the model in place: pass a non-const model");
@@ -46,12 +72,18 @@ class trainer {
   /// Workspace scalars per sample: what backward keeps from forward, plus transients laid out by
   /// liveness (graph/plan.hpp).
   static constexpr std::size_t workspace_per_sample = Model::plan.workspace_per_sample;
+  /// Is the optimizer update fused into the weight-gradient products (no gradient stored)?
+  static constexpr bool fused_update = !KeepGradients;
+  /// Bytes of gradient storage: the trainable arena's size with keep_gradients, else 0.
+  static constexpr std::size_t gradient_bytes = KeepGradients ? gradients<Model>::size * sizeof(scalar_type) : 0;
 
   trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {}, seed s = {})
-      : model_(&model), opt_(std::move(opt)), cap_(max_batch), ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch),
-        seed_(s.value) {
+      : model_(&model), opt_(std::move(opt)), cap_(max_batch),
+        ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch),
+        partial_(fused_update ? detail::partial_sum_size<Model>(max_batch) : 0), seed_(s.value) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
     if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
+    check_clipping_("frost::make_trainer");
     if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
   }
 
@@ -138,11 +170,12 @@ class trainer {
   /// auto tr2 = std::move(tr).rebind(deeper);
   /// ```
   template <class To>
-  trainer<To, LossArg, Spec> rebind(To& model) && {
+  trainer<To, LossArg, Spec, KeepGradients> rebind(To& model) && {
     static_assert(same_architecture_v<Model, To>,
                   "frost::trainer::rebind: the target model must be this model with other layers frozen");
     model.ensure_weights("frost::trainer::rebind");
-    trainer<To, LossArg, Spec> out(model, LossArg{}, std::move(opt_).template rebind<To>(), cap_, threads{1});
+    trainer<To, LossArg, Spec, KeepGradients> out(model, LossArg{}, std::move(opt_).template rebind<To>(), cap_,
+                                                  threads{1});
     out.pool_ = std::move(pool_);
     out.check_finite_ = check_finite_;
     out.seed_ = seed_;
@@ -162,22 +195,53 @@ class trainer {
     seed_ = seed;
     passes_ = passes;
   }
-  const gradients<Model>& last_gradients() const noexcept { return grads_; }
+  /// The gradients of the last step (a trainer made with `keep_gradients`; a fused trainer stores
+  /// none).
+  const gradients<Model>& last_gradients() const noexcept
+    requires KeepGradients
+  {
+    return grads_;
+  }
   std::size_t max_batch() const noexcept { return cap_; }
   /// Threads a step uses, the calling thread included.
   std::size_t thread_count() const noexcept { return pool_ ? pool_->size() : 1; }
-  /// Bytes this trainer allocated: workspace, gradients and optimizer state.
   /// Finite-check mode (off by default): a step whose loss or gradients hold NaN or Inf throws
-  /// `value_error` before the update, leaving parameters and optimizer state untouched.
-  void check_finite(bool on) noexcept { check_finite_ = on; }
-  bool check_finite() const noexcept { return check_finite_; }
-  std::size_t allocated_bytes() const noexcept {
-    return (ws_.size() + gradients<Model>::size + optimizer_type::state_size) * sizeof(scalar_type);
+  /// `value_error` before the update, leaving parameters and optimizer state untouched. It checks
+  /// every gradient before any parameter changes, so it needs a trainer made with
+  /// `keep_gradients`: turning it on in a fused trainer throws `value_error`.
+  void check_finite(bool on) {
+    if constexpr (fused_update)
+      if (on)
+        detail::throw_value("frost::trainer::check_finite", "trainer",
+                            "one made with frost::keep_gradients (finite-check mode checks every gradient before the "
+                            "update, and a fused update stores none)",
+                            "a fused trainer");
+    check_finite_ = on;
   }
+  bool check_finite() const noexcept { return check_finite_; }
+  /// Bytes this trainer allocated: workspace, gradients (none when fused), partial sums of long
+  /// reductions (fused only, `partial_sum_bytes`) and optimizer state.
+  std::size_t allocated_bytes() const noexcept {
+    return (ws_.size() + partial_.size() + optimizer_type::state_size) * sizeof(scalar_type) + gradient_bytes;
+  }
+  /// Bytes of scratch a fused update keeps for the partial sums of weight-gradient reductions
+  /// over more than kernels::weight_block_rows rows (a convolution's positions, a dense layer
+  /// above batch 256): the largest such layer's parameters, or 0.
+  std::size_t partial_sum_bytes() const noexcept { return partial_.size() * sizeof(scalar_type); }
 
  private:
-  template <class, class, class>
+  template <class, class, class, bool>
   friend class trainer;
+
+  void check_clipping_(const char* where) const {
+    detail::check_clipping(where, opt_.config());
+    if constexpr (fused_update)
+      if (detail::clips(opt_.config()))
+        detail::throw_value(where, "trainer",
+                            "one made with frost::keep_gradients to clip gradients (clipnorm and global_clipnorm "
+                            "need the whole gradient before the update, and a fused update stores none)",
+                            "a fused trainer with clipping set");
+  }
 
   /// The input pointers and rows of a step's batch, after every run-time check (rows within
   /// max_batch, x and y rows alike, labels in range); nothing is touched before them.
@@ -209,6 +273,29 @@ class trainer {
   template <class Target, class Observe>
   step_outcome checked_run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
                             const Target* y, Observe& observe, bool check_loss) {
+    if constexpr (fused_update) {
+      // Clipping may have been set through config() since: refuse before anything changes.
+      if (detail::clips(opt_.config())) check_clipping_("frost::trainer::step");
+      scalar_type* const partial = partial_.size() != 0 ? partial_.data() : nullptr;
+      step_outcome r{detail::train_pass_then<Model, Loss, Target>(
+          *model_, xs.data(), y, rows, ws_.data(), cap_, mix_keys(seed_, passes_++), pool_.get(), observe,
+          [&](scalar_type loss, auto&& backward) noexcept {
+            // A non-finite loss refuses the update before backward changes anything.
+            if (check_loss && !std::isfinite(loss)) return;
+            opt_.apply_fused(model_->trainable_parameters().data(), partial, rows, backward);
+          })};
+      if (check_loss && !std::isfinite(r.loss)) r.nonfinite = step_outcome::loss_index;
+      return r;
+    } else {
+      return arena_run_(xs, rows, y, observe, check_loss);
+    }
+  }
+
+  template <class Target, class Observe>
+  step_outcome arena_run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
+                          const Target* y, Observe& observe, bool check_loss)
+    requires KeepGradients
+  {
     step_outcome r{detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_,
                                                            grads_.data(), mix_keys(seed_, passes_++), pool_.get(),
                                                            observe)};
@@ -218,7 +305,9 @@ class trainer {
     return r;
   }
 
-  std::size_t first_nonfinite_gradient_() const noexcept {
+  std::size_t first_nonfinite_gradient_() const noexcept
+    requires KeepGradients
+  {
     const scalar_type* g = grads_.data();
     for (std::size_t i = 0; i < gradients<Model>::size; ++i)
       if (!std::isfinite(g[i])) return i;
@@ -233,15 +322,20 @@ class trainer {
  private:
   std::string nonfinite_message_(const step_outcome& r, const char* mode) const {
     const std::string expected = std::string(": expected a finite value") + mode + ", got ";
-    if (r.nonfinite == step_outcome::loss_index) return "loss" + expected + std::to_string(r.loss);
-    // Name the layer the parameter belongs to: the last trainable block starting at or before i.
-    const std::size_t i = r.nonfinite;
-    std::size_t layer = 0;
-    for (std::size_t j = 0; j < Model::node_count; ++j)
-      if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i)
-        layer = j - Model::template node_of_layer<0>;
-    return "gradient " + std::to_string(i) + " (layer " + std::to_string(layer) + ")" + expected +
-           std::to_string(grads_.data()[i]);
+    // A fused trainer checks only the loss: it stores no gradient to check.
+    if (r.nonfinite == step_outcome::loss_index || fused_update) return "loss" + expected + std::to_string(r.loss);
+    if constexpr (!KeepGradients) {
+      return {};
+    } else {
+      // Name the layer the parameter belongs to: the last trainable block starting at or before i.
+      const std::size_t i = r.nonfinite;
+      std::size_t layer = 0;
+      for (std::size_t j = 0; j < Model::node_count; ++j)
+        if (Model::plan.trainable_offset[j] != Model::plan.npos && Model::plan.trainable_offset[j] <= i)
+          layer = j - Model::template node_of_layer<0>;
+      return "gradient " + std::to_string(i) + " (layer " + std::to_string(layer) + ")" + expected +
+             std::to_string(grads_.data()[i]);
+    }
   }
 
   [[noreturn]] void throw_nonfinite_(const step_outcome& r) const {
@@ -252,7 +346,8 @@ class trainer {
   optimizer_type opt_;
   std::size_t cap_;
   aligned_buffer<scalar_type> ws_;
-  gradients<Model> grads_;
+  [[no_unique_address]] std::conditional_t<KeepGradients, gradients<Model>, detail::no_gradient_arena> grads_;
+  aligned_buffer<scalar_type> partial_;  // fused: partial sums of long weight-gradient reductions
   std::unique_ptr<thread_pool> pool_;  // null for one thread
   bool check_finite_ = false;
   std::uint64_t seed_ = 0;    // the trainer's random stream (dropout): pass k draws from key (seed, k)
@@ -277,6 +372,19 @@ template <class Model, class Loss, class Spec>
 trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt, std::size_t max_batch,
                                         threads t = {}, seed s = {}) {
   return trainer<Model, Loss, Spec>(model, loss, std::move(opt), max_batch, t, s);
+}
+
+/// A trainer that keeps a gradient arena (`keep_gradients`): for `last_gradients()`,
+/// finite-check mode and clipping. Otherwise as above.
+template <class Model, class Loss, optimizer_spec Spec>
+trainer<Model, Loss, Spec, true> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch,
+                                              keep_gradients_t, threads t = {}, seed s = {}) {
+  return trainer<Model, Loss, Spec, true>(model, loss, optimizer<Model, Spec>(spec), max_batch, t, s);
+}
+template <class Model, class Loss, class Spec>
+trainer<Model, Loss, Spec, true> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt,
+                                              std::size_t max_batch, keep_gradients_t, threads t = {}, seed s = {}) {
+  return trainer<Model, Loss, Spec, true>(model, loss, std::move(opt), max_batch, t, s);
 }
 
 }  // namespace frost

@@ -163,15 +163,17 @@ struct no_observer {
   void operator()(const T*, std::size_t) const noexcept {}
 };
 
-/// Forward (training mode), loss, and backward into `grads`, split across `pool` where that
+/// Forward (training mode), loss, then `then(loss, backward)`, where `backward(sinks)` runs the
+/// backward pass handing weight gradients to `sinks` (graph/backward.hpp's `gradient_arena`, or
+/// a fused update's sinks); `then` may also skip it. Products are split across `pool` where that
 /// pays (the loss itself runs on the calling thread). Training-mode layers update the model's
 /// state (moving statistics) and draw from the random streams keyed by `noise`. `observe(out,
 /// rows)` sees the model's output (rows × outputs) between forward and loss. Returns the loss.
-template <class Model, class Loss, class Target, class Observe = no_observer>
-typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_type* const* x, const Target* y,
-                                       std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
-                                       typename Model::scalar_type* grads, std::uint64_t noise,
-                                       thread_pool* pool = nullptr, Observe&& observe = {}) noexcept {
+template <class Model, class Loss, class Target, class Observe, class Then>
+typename Model::scalar_type train_pass_then(Model& m, const typename Model::scalar_type* const* x, const Target* y,
+                                            std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
+                                            std::uint64_t noise, thread_pool* pool, Observe&& observe,
+                                            Then&& then) noexcept {
   using T = typename Model::scalar_type;
   static constexpr const loss_plan& lp = loss_plan_v<Model, Loss>;
   const flush_denormals flush;
@@ -185,8 +187,19 @@ typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_ty
   }();
   const auto loss = Loss::template evaluate<Model::output_shape::size, lp.fused>(
       node_output<true, Model, Model::output_node>(b), targets, rows, ws + lp.gradient_offset * cap);
-  backward<Model, lp>(m, b, rows, grads, pool);
+  then(loss, [&](const auto& sinks) noexcept { backward<Model, lp>(m, b, rows, sinks, pool); });
   return loss;
+}
+
+/// Forward (training mode), loss, and backward into `grads` (the trainable arena's mirror).
+template <class Model, class Loss, class Target, class Observe = no_observer>
+typename Model::scalar_type train_pass(Model& m, const typename Model::scalar_type* const* x, const Target* y,
+                                       std::size_t rows, typename Model::scalar_type* ws, std::size_t cap,
+                                       typename Model::scalar_type* grads, std::uint64_t noise,
+                                       thread_pool* pool = nullptr, Observe&& observe = {}) noexcept {
+  using T = typename Model::scalar_type;
+  return train_pass_then<Model, Loss, Target>(m, x, y, rows, ws, cap, noise, pool, observe,
+                                              [&](T, auto&& backward) noexcept { backward(gradient_arena<T>{grads}); });
 }
 
 }  // namespace detail

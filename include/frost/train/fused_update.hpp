@@ -1,0 +1,83 @@
+#pragma once
+/// \file
+/// The fused update: backward hands each finished vector of a weight gradient (its reduction
+/// over the batch complete, in registers) to an `update_sink`, which applies the optimizer's
+/// update to that piece of the parameters and their optimizer state at once. The gradient is
+/// never stored: a trainer on this path holds no gradient arena. Each piece goes through the
+/// same update function the unfused path runs over the whole arena, element by element the same
+/// operations, so both paths give the same bits.
+
+#include <frost/core/simd.hpp>
+#include <frost/graph/plan.hpp>
+#include <frost/kernels/gemm.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace frost::detail {
+
+/// Applies `Step` (an optimizer's update of one step: `step(w, g, state, n, stride)`) to each
+/// finished piece of one layer's gradient. `base` is the block the kernels address (the layer's
+/// parameters, or the partial-sum scratch), `w` and `state` the layer's parameters and optimizer
+/// state (slot s of parameter i at `state[s * stride + i]`).
+template <class T, class Step>
+struct update_sink {
+  const Step* step;
+  const T* base;
+  T* w;
+  T* state;
+  std::size_t stride;
+
+  template <std::size_t B, bool Partial>
+  void put(T* at, simd::vec_t<T, B> v, std::size_t n) const noexcept {
+    constexpr std::size_t L = B / sizeof(T);
+    alignas(64) T g[L];
+    simd::store<T, B>(g, v);
+    span(at, g, Partial ? std::min(n, L) : L);
+  }
+  void span(T* at, const T* g, std::size_t n) const noexcept {
+    const auto i = static_cast<std::size_t>(at - base);
+    (*step)(w + i, g, state + i, n, stride);
+  }
+};
+
+/// Backward's sinks for a fused update (the counterpart of graph/backward.hpp's
+/// `gradient_arena`). A weight-gradient product that reduces over more than
+/// `kernels::weight_block_rows` rows keeps partial sums between its blocks: they go to
+/// `partial` (sized for the largest such layer), the finished sums to the update.
+template <class Model, class Step>
+struct update_sinks {
+  using T = typename Model::scalar_type;
+  static constexpr bool fused = true;
+  T* weights;  ///< the trainable arena
+  T* state;    ///< the optimizer state, slots of `Model::trainable_param_count`
+  T* partial;  ///< partial sums of long reductions, or null when none can occur
+  const Step* step;
+  std::size_t rows;  ///< the batch
+
+  template <class M, std::size_t I>
+  T* dparams() const noexcept {
+    if (partial != nullptr && M::plan.facts[I].reduction_rows * rows > kernels::weight_block_rows) return partial;
+    return weights + M::plan.trainable_offset[I];
+  }
+  template <class M, std::size_t I>
+  update_sink<T, Step> sink(T* base) const noexcept {
+    constexpr std::size_t at = M::plan.trainable_offset[I];
+    return {step, base, weights + at, state + at, M::trainable_param_count};
+  }
+};
+
+/// Scalars of partial-sum scratch a fused update needs for batches of up to `max_batch` rows:
+/// the largest trainable layer whose weight-gradient reduction may span several blocks of rows.
+template <class Model>
+std::size_t partial_sum_size(std::size_t max_batch) noexcept {
+  constexpr auto& p = Model::plan;
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < Model::node_count; ++i)
+    if (p.needs_param_grad[i] && p.facts[i].reduction_rows * max_batch > kernels::weight_block_rows)
+      n = std::max(n, p.facts[i].params);
+  return n;
+}
+
+}  // namespace frost::detail

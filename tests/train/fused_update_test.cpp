@@ -1,0 +1,227 @@
+// The fused update (the optimizer applied inside the weight-gradient products, no gradient
+// stored) against the gradient-arena path: the same bits in losses, parameters, moving
+// statistics and optimizer state, for every optimizer, several freeze masks, dense, convolution,
+// batch normalization and functional models, on 1 and 2 threads.
+
+#include <frost/frost.hpp>
+
+#include "support/gradcheck.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <string>
+#include <type_traits>
+
+namespace {
+
+using namespace frost;
+namespace hana = boost::hana;
+
+template <class Model>
+void require_same_state(const Model& a, const Model& b) {
+  REQUIRE(frost_test::same_bytes(a.trainable_parameters(), b.trainable_parameters()));
+  REQUIRE(frost_test::same_bytes(a.frozen_parameters(), b.frozen_parameters()));
+  if constexpr (Model::state_count != 0) REQUIRE(frost_test::same_bytes(a.state(), b.state()));
+}
+
+// Runs `steps` steps of the fused and the gradient-arena trainer from the same model and
+// compares everything after each.
+template <class Model, class Spec, class X, class Y>
+void require_fused_equals_arena(const Model& start, Spec spec, const X& x, const Y& y, std::size_t threads_n,
+                                int steps = 4) {
+  Model a = start, b = start;
+  auto fused = make_trainer(a, categorical_crossentropy{}, spec, y.rows(), threads{threads_n}, seed{7});
+  auto kept = make_trainer(b, categorical_crossentropy{}, spec, y.rows(), keep_gradients, threads{threads_n}, seed{7});
+  STATIC_REQUIRE(decltype(fused)::fused_update);
+  STATIC_REQUIRE(decltype(fused)::gradient_bytes == 0);
+  STATIC_REQUIRE_FALSE(decltype(kept)::fused_update);
+  STATIC_REQUIRE(decltype(kept)::gradient_bytes == Model::trainable_param_count * sizeof(float));
+  for (int s = 0; s < steps; ++s) {
+    INFO("step " << s);
+    const float la = fused.step(x, y), lb = kept.step(x, y);
+    REQUIRE(std::memcmp(&la, &lb, sizeof la) == 0);
+    require_same_state(a, b);
+    REQUIRE(frost_test::same_bytes(fused.get_optimizer().state(), kept.get_optimizer().state()));
+  }
+  REQUIRE(fused.get_optimizer().iterations() == static_cast<std::uint64_t>(steps));
+  // The update did something: the parameters moved.
+  if constexpr (Model::trainable_param_count != 0)
+    REQUIRE_FALSE(frost_test::same_bytes(a.trainable_parameters(), start.trainable_parameters()));
+}
+
+// Every optimizer, with the options that change its arithmetic.
+template <class Run>
+void for_each_optimizer(Run&& run) {
+  SECTION("sgd") { run(sgd{.learning_rate = 0.05f}); }
+  SECTION("sgd, Nesterov momentum") { run(sgd{.learning_rate = 0.05f, .momentum = 0.9f, .nesterov = true}); }
+  SECTION("adam") { run(adam{.learning_rate = 0.01f}); }
+  SECTION("adamw") { run(adamw{.learning_rate = 0.01f, .weight_decay = 0.1f}); }
+  SECTION("rmsprop, centered, momentum") {
+    run(rmsprop{.learning_rate = 0.01f, .momentum = 0.5f, .centered = true});
+  }
+}
+
+template <std::size_t N, class X>
+matrix<float, N> one_hot(const X& x) {
+  matrix<float, N> y(x.rows());
+  for (std::size_t i = 0; i < x.rows(); ++i) y(i, (i * 7 + (x.values()[i] > 0.f ? 1 : 0)) % N) = 1.f;
+  return y;
+}
+
+template <class Model, class X>
+void run_all(const X& x) {
+  const Model start = Model::init(3);
+  const auto y = one_hot<Model::output_shape::size>(x);
+  for_each_optimizer([&](auto spec) {
+    for (std::size_t t : {1, 2}) {
+      INFO("threads " << t);
+      require_fused_equals_arena(start, spec, x, y, t);
+    }
+  });
+}
+
+template <class L>
+using as_is = L;
+
+// An MLP with an activation whose derivative reads the output (relu), one that reads its
+// input (swish: z is kept) and softmax, under three freeze masks.
+template <template <class> class F0, template <class> class F1>
+using mlp = sequential<input<12>, F0<dense<16, relu>>, F1<dense<8, swish>>, dense<4, softmax>>;
+
+}  // namespace
+
+TEST_CASE("fused update: an MLP gives the bits of the gradient-arena path", "[train][fused]") {
+  matrix<float, 12> x(10);
+  frost_test::fill_uniform(x.values(), 1);
+  SECTION("all trainable") { run_all<mlp<as_is, as_is>>(x); }
+  SECTION("first layer frozen") { run_all<mlp<frozen, as_is>>(x); }
+  SECTION("middle layer frozen") { run_all<mlp<as_is, frozen>>(x); }
+}
+
+TEST_CASE("fused update: wide layers and batches over 256 rows keep partial sums and give the same bits",
+          "[train][fused]") {
+  // 520 units: the packed weight-gradient product with a partial last vector; 300 rows: two
+  // blocks of rows, so the fused trainer needs its partial-sum scratch.
+  using wide = sequential<input<16>, dense<520, relu>, dense<3, softmax>>;
+  matrix<float, 16> x(300);
+  frost_test::fill_uniform(x.values(), 2);
+  run_all<wide>(x);
+  wide m = wide::init(1);
+  auto tr = make_trainer(m, categorical_crossentropy{}, adam{}, 300);
+  REQUIRE(tr.partial_sum_bytes() == (16 * 520 + 520) * sizeof(float));
+  auto small = make_trainer(m, categorical_crossentropy{}, adam{}, 256);
+  REQUIRE(small.partial_sum_bytes() == 0);
+}
+
+namespace {
+// Convolutions on both weight-gradient paths (with f' fused into the load of dL/dy, and linear
+// with a long patch, split by rows of dW), batch normalization (γ changes in the params stage,
+// before its input stage), dropout, pooling and dense layers.
+template <template <class> class F>
+using cnn_relu = sequential<input<6, 6, 2>, F<conv2d<4, 3, 3, relu>>, flatten, dropout<0.25f>, dense<8, relu>,
+                            dense<3, softmax>>;
+template <template <class> class F>
+using cnn_bn = sequential<input<6, 6, 4>, F<conv2d<6, 3, 3>>, batch_normalization<>, activation<relu>,
+                          max_pooling2d<2, 2>, flatten, dense<3, softmax>>;
+}  // namespace
+
+TEST_CASE("fused update: convolution, batch normalization and dropout give the same bits", "[train][fused]") {
+  matrix<float, 6, 6, 2> x2(8);
+  frost_test::fill_uniform(x2.values(), 3);
+  matrix<float, 6, 6, 4> x4(20);  // 20 × 16 positions: a reduction over more than 256 rows
+  frost_test::fill_uniform(x4.values(), 4);
+  SECTION("conv relu, all trainable") { run_all<cnn_relu<as_is>>(x2); }
+  SECTION("conv relu frozen") { run_all<cnn_relu<frozen>>(x2); }
+  SECTION("conv, batch normalization, all trainable") { run_all<cnn_bn<as_is>>(x4); }
+  SECTION("conv frozen, batch normalization trainable") { run_all<cnn_bn<frozen>>(x4); }
+}
+
+namespace {
+template <bool FrozenBranch>
+auto residual() {
+  auto x = input<6>{};
+  auto h = dense<8, relu>{}(x);
+  auto r = std::conditional_t<FrozenBranch, frozen<dense<8, tanh_activation>>, dense<8, tanh_activation>>{}(h);
+  auto out = dense<3, softmax>{}(add{}(h, r));
+  return make_model(x, out);
+}
+template <bool FrozenBranch>
+auto two_inputs() {
+  auto a = input<5>{};
+  auto b = input<4>{};
+  auto p = std::conditional_t<FrozenBranch, frozen<dense<6, relu>>, dense<6, relu>>{}(a);
+  auto r = dense<4, sigmoid>{}(b);
+  auto out = dense<3, softmax>{}(concatenate{}(p, r));
+  return make_model(hana::make_tuple(a, b), out);
+}
+}  // namespace
+
+TEST_CASE("fused update: functional models give the same bits", "[train][fused]") {
+  matrix<float, 6> x(9);
+  frost_test::fill_uniform(x.values(), 5);
+  SECTION("residual") { run_all<decltype(residual<false>())>(x); }
+  SECTION("residual, branch frozen") { run_all<decltype(residual<true>())>(x); }
+  matrix<float, 5> a(9);
+  matrix<float, 4> b(9);
+  frost_test::fill_uniform(a.values(), 6);
+  frost_test::fill_uniform(b.values(), 7);
+  const auto y = one_hot<3>(a);
+  auto run = [&](auto start) {
+    for_each_optimizer([&](auto spec) {
+      for (std::size_t t : {1, 2}) {
+        INFO("threads " << t);
+        require_fused_equals_arena(start, spec, std::tie(a, b), y, t);
+      }
+    });
+  };
+  SECTION("two inputs") { run(decltype(two_inputs<false>())::init(2)); }
+  SECTION("two inputs, branch frozen") { run(decltype(two_inputs<true>())::init(2)); }
+}
+
+TEST_CASE("fused update: memory and what needs the gradient arena", "[train][fused]") {
+  using net = mlp<frozen, as_is>;
+  net m = net::init(1);
+  auto fused = make_trainer(m, categorical_crossentropy{}, adam{}, 32);
+  auto kept = make_trainer(m, categorical_crossentropy{}, adam{}, 32, keep_gradients);
+  // The arena path holds one more float per trainable parameter, nothing else differs.
+  REQUIRE(kept.allocated_bytes() - fused.allocated_bytes() == net::trainable_param_count * sizeof(float));
+  REQUIRE(fused.partial_sum_bytes() == 0);
+
+  // Finite-check mode and clipping need the whole gradient before the update.
+  REQUIRE_THROWS_AS(fused.check_finite(true), value_error);
+  REQUIRE_THROWS_WITH(fused.check_finite(true), Catch::Contains("frost::keep_gradients"));
+  REQUIRE_NOTHROW(fused.check_finite(false));
+  REQUIRE_NOTHROW(kept.check_finite(true));
+  REQUIRE_THROWS_WITH(make_trainer(m, categorical_crossentropy{}, adam{.clipnorm = 1.f}, 32),
+                      Catch::Contains("keep_gradients") && Catch::Contains("clip"));
+  REQUIRE_NOTHROW(make_trainer(m, categorical_crossentropy{}, adam{.clipnorm = 1.f}, 32, keep_gradients));
+
+  // Clipping switched on through config() later: the step refuses before anything changes.
+  matrix<float, 12> x(4);
+  frost_test::fill_uniform(x.values(), 9);
+  const auto y = one_hot<4>(x);
+  fused.get_optimizer().config().global_clipnorm = 1.f;
+  const net before = m;
+  REQUIRE_THROWS_AS(fused.step(x, y), value_error);
+  require_same_state(m, before);
+  REQUIRE(fused.get_optimizer().iterations() == 0);
+}
+
+TEST_CASE("fused update: a non-finite loss refuses the update in try_step and leaves everything as it was",
+          "[train][fused]") {
+  using net = mlp<as_is, as_is>;
+  net m = net::init(1);
+  auto tr = make_trainer(m, categorical_crossentropy{}, adam{}, 8);
+  matrix<float, 12> x(4);
+  frost_test::fill_uniform(x.values(), 9);
+  auto y = one_hot<4>(x);
+  x(1, 3) = std::numeric_limits<float>::quiet_NaN();
+  const net before = m;
+  const auto r = tr.try_step(x, y);
+  REQUIRE_FALSE(r.applied());
+  REQUIRE(r.nonfinite == decltype(r)::loss_index);
+  REQUIRE(frost_test::same_bytes(m.trainable_parameters(), before.trainable_parameters()));
+  REQUIRE(tr.get_optimizer().iterations() == 0);
+  for (float s : tr.get_optimizer().state()) REQUIRE(s == 0.f);
+}
