@@ -16,6 +16,8 @@
 //              through every layer, down to a gradient for the input itself (also in
 //              `trainable`). That unneeded backward is part of what this peer shows
 //   inference  forward to the logits, then tt::softmax into a preallocated tensor
+//   timing     through time_steps (workloads.hpp): three warm-up steps first, in which dlib's
+//              adam solvers allocate their state and the layers their gradient tensors
 //
 // The convolutional workload (cnn): loss_multiclass_log<fc<10, base>>, the base being
 //   max_pool<2,2,2,2, relu<bn_con<con_<64,3,3,1,1,0,0, max_pool<2,2,2,2, relu<bn_con<con_<32,
@@ -134,22 +136,22 @@ void run_net(benchmark::State& state, const bench_case& bc) {
   if (!bc.training()) {
     dlib::resizable_tensor p;
     p.copy_size(net.subnet().get_output());
-    for (auto _ : state) {
+    time_steps(state, [&] {
       const dlib::tensor& logits = net.subnet().forward(x);
       dlib::tt::softmax(p, logits);
       benchmark::DoNotOptimize(p.host());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
 
   std::vector<dlib::adam> solvers(Net::num_computational_layers,
                                   dlib::adam(0.f, adam_hyper::beta_1, adam_hyper::beta_2));
-  for (auto _ : state) {
-    double loss = net.compute_parameter_gradients(x, labels.begin());
+  time_steps(state, [&] {
+    const double loss = net.compute_parameter_gradients(x, labels.begin());
     net.update_parameters(solvers, adam_hyper::learning_rate);
-    benchmark::DoNotOptimize(loss);
-  }
+    return loss;
+  });
 }
 
 void run_case(benchmark::State& state, const bench_case& bc) {
@@ -266,12 +268,12 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
     cnn_infer_net inet = net;  // bn_con -> affine: batch norm on the moving statistics
     dlib::resizable_tensor p;
     p.copy_size(inet.subnet().forward(x));
-    for (auto _ : state) {
+    time_steps(state, [&] {
       const dlib::tensor& logits = inet.subnet().forward(x);
       dlib::tt::softmax(p, logits);
       benchmark::DoNotOptimize(p.host());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
 
@@ -287,22 +289,22 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
     }
     std::vector<dlib::adam> solvers(cnn_head_net::num_computational_layers,
                                     dlib::adam(0.f, adam_hyper::beta_1, adam_hyper::beta_2));
-    for (auto _ : state) {
+    time_steps(state, [&] {
       const dlib::tensor& features = base.forward(x);
-      double loss = head.compute_parameter_gradients(features, labels.begin());
+      const double loss = head.compute_parameter_gradients(features, labels.begin());
       head.update_parameters(solvers, adam_hyper::learning_rate);
-      benchmark::DoNotOptimize(loss);
-    }
+      return loss;
+    });
     return;
   }
 
   std::vector<dlib::adam> solvers(cnn_train_net::num_computational_layers,
                                   dlib::adam(0.f, adam_hyper::beta_1, adam_hyper::beta_2));
-  for (auto _ : state) {
-    double loss = net.compute_parameter_gradients(x, labels.begin());
+  time_steps(state, [&] {
+    const double loss = net.compute_parameter_gradients(x, labels.begin());
     net.update_parameters(solvers, adam_hyper::learning_rate);
-    benchmark::DoNotOptimize(loss);
-  }
+    return loss;
+  });
 }
 
 }  // namespace

@@ -30,16 +30,13 @@ void run_case(benchmark::State& state, const bench_case& bc) {
   net model(w, bc.batch, bc.frozen());
 
   if (bc.training()) {
-    for (auto _ : state) {
-      float loss = model.step(x, y);
-      benchmark::DoNotOptimize(loss);
-    }
+    time_steps(state, [&] { return model.step(x, y); });
   } else {
-    for (auto _ : state) {
+    time_steps(state, [&] {
       const auto& p = model.predict(x);
       benchmark::DoNotOptimize(p.data());
       benchmark::ClobberMemory();
-    }
+    });
   }
 }
 

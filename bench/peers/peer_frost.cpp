@@ -28,7 +28,8 @@ namespace {
 
 using namespace frost_peers;
 
-// Times steps (or predictions) of `model` on input(s) `x`: a matrix, or std::tie(a, b).
+// Times steps (or predictions) of `model` on input(s) `x`: a matrix, or std::tie(a, b), through
+// time_steps (warm-up, at least 20 timed steps, the loss counter).
 template <class Model, class Case, class X>
 void time_model(benchmark::State& state, const Case& bc, Model& model, const X& x) {
   frost::matrix<float, classes> y(bc.batch);
@@ -36,20 +37,17 @@ void time_model(benchmark::State& state, const Case& bc, Model& model, const X& 
   auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, bc.batch,
                                 frost::threads{static_cast<std::size_t>(threads())});
   if (bc.training()) {
-    for (auto _ : state) {
-      float loss = tr.step(x, y);
-      benchmark::DoNotOptimize(loss);
-    }
+    time_steps(state, [&] { return tr.step(x, y); });
   } else {
     // Inference as users run it repeatedly: a make_inference object (its own workspace and
     // threads) writing into the caller's buffer; nothing is allocated per call.
     auto run = frost::make_inference(model, bc.batch, frost::threads{static_cast<std::size_t>(threads())});
     typename Model::output_matrix p(bc.batch);
-    for (auto _ : state) {
+    time_steps(state, [&] {
       run(x, p);
       benchmark::DoNotOptimize(p.data());
       benchmark::ClobberMemory();
-    }
+    });
   }
 }
 

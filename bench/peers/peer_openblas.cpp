@@ -30,6 +30,9 @@
 // prepared once, before the timed loop: im2col, col2im, batch norm, relu and pooling are not
 // products, and their cost is left out of the floor like every other elementwise step.
 //
+// Every case is timed through time_steps (workloads.hpp): three warm-up steps, at least 20 timed
+// ones. A step here computes no loss, so this peer reports none.
+//
 // Threads: openblas_set_num_threads(FROST_BENCH_THREADS).
 
 #include "workloads.hpp"
@@ -76,15 +79,15 @@ void run_mlp(benchmark::State& state, const workload& w, std::size_t batch, bool
   };
 
   if (!training) {
-    for (auto _ : state) {
+    time_steps(state, [&] {
       forward();
       benchmark::DoNotOptimize(z[layers - 1].data());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
 
-  for (auto _ : state) {
+  time_steps(state, [&] {
     forward();
     for (std::size_t l = layers; l-- > frozen;) {
       const float* a = l == 0 ? x.data() : z[l - 1].data();
@@ -98,7 +101,7 @@ void run_mlp(benchmark::State& state, const workload& w, std::size_t batch, bool
     }
     benchmark::DoNotOptimize(dw[frozen].data());
     benchmark::ClobberMemory();
-  }
+  });
 }
 
 void run_case(benchmark::State& state, const bench_case& bc) {
@@ -148,15 +151,15 @@ void run_two_branch(benchmark::State& state, const graph_case& gc) {
   };
 
   if (!gc.training()) {
-    for (auto _ : state) {
+    time_steps(state, [&] {
       forward();
       benchmark::DoNotOptimize(z.data());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
 
-  for (auto _ : state) {
+  time_steps(state, [&] {
     forward();
     // dW_head (384 × 10) = Cᵀ (384 × m) · dZ (m × 10)
     gemm(true, false, joined, k, m, joined_out.data(), joined, dz.data(), k, dw_head.data(), k);
@@ -171,7 +174,7 @@ void run_two_branch(benchmark::State& state, const graph_case& gc) {
     }
     benchmark::DoNotOptimize(dw_b.data());
     benchmark::ClobberMemory();
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,15 +258,15 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
   };
 
   if (!cc.training()) {
-    for (auto _ : state) {
+    time_steps(state, [&] {
       forward();
       benchmark::DoNotOptimize(z.data());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
 
-  for (auto _ : state) {
+  time_steps(state, [&] {
     forward();
     // dW_head (1600 × 10) = Aᵀ (1600 × n) · dZ (n × 10)
     gemm(true, false, flat, k, m, a.data(), flat, dz.data(), k, dw_head.data(), k);
@@ -278,7 +281,7 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
     }
     benchmark::DoNotOptimize(dw_head.data());
     benchmark::ClobberMemory();
-  }
+  });
 }
 
 void run_graph(benchmark::State& state, const graph_case& gc) {

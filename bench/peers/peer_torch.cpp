@@ -76,30 +76,31 @@ torch::Tensor label_tensor(std::size_t batch) {
 }
 
 // Times training steps (or, without `training`, inference) of the network whose logits
-// `logits()` computes; `trainable` are the parameters the optimizer updates.
+// `logits()` computes, through frost_peers::time_steps (three warm-up steps, in which libtorch
+// allocates the gradients and Adam's state; at least 20 timed steps; the loss counter);
+// `trainable` are the parameters the optimizer updates.
 template <class Logits>
-void time_steps(benchmark::State& state, bool training, const std::vector<torch::Tensor>& trainable, Logits logits,
-                const torch::Tensor& y) {
+void time_net(benchmark::State& state, bool training, const std::vector<torch::Tensor>& trainable, Logits logits,
+              const torch::Tensor& y) {
   if (!training) {
     torch::NoGradGuard no_grad;
-    for (auto _ : state) {
+    frost_peers::time_steps(state, [&] {
       torch::Tensor p = torch::softmax(logits(), 1);
       benchmark::DoNotOptimize(p.data_ptr<float>());
       benchmark::ClobberMemory();
-    }
+    });
     return;
   }
   torch::optim::Adam optimizer(trainable, torch::optim::AdamOptions(adam_hyper::learning_rate)
                                               .betas({adam_hyper::beta_1, adam_hyper::beta_2})
                                               .eps(adam_hyper::epsilon));
-  for (auto _ : state) {
+  frost_peers::time_steps(state, [&] {
     optimizer.zero_grad();
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits(), y);
     loss.backward();
     optimizer.step();
-    float value = loss.item<float>();
-    benchmark::DoNotOptimize(value);
-  }
+    return loss.item<float>();
+  });
 }
 
 void run_case(benchmark::State& state, const bench_case& bc) {
@@ -127,7 +128,7 @@ void run_case(benchmark::State& state, const bench_case& bc) {
   }
 
   const torch::Tensor x = input_tensor(bc.batch, w.inputs(), default_input_seed);
-  time_steps(state, bc.training(), trainable, [&] { return net->forward(x); }, label_tensor(bc.batch));
+  time_net(state, bc.training(), trainable, [&] { return net->forward(x); }, label_tensor(bc.batch));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,13 +195,13 @@ void run_graph(benchmark::State& state, const graph_case& gc) {
   if (gc.g->model == graph_model::residual) {
     residual_net net;
     const torch::Tensor x = input_tensor(gc.batch, residual_products.inputs(), default_input_seed);
-    time_steps(state, gc.training(), trainable_parameters(net), [&] { return net.forward(x); }, y);
+    time_net(state, gc.training(), trainable_parameters(net), [&] { return net.forward(x); }, y);
   } else {
     using s = two_branch_sizes;
     two_branch_net net(gc.frozen());
     const torch::Tensor a = input_tensor(gc.batch, s::a_inputs, default_input_seed);
     const torch::Tensor b = input_tensor(gc.batch, s::b_inputs, second_input_seed);
-    time_steps(state, gc.training(), trainable_parameters(net), [&] { return net.forward(a, b); }, y);
+    time_net(state, gc.training(), trainable_parameters(net), [&] { return net.forward(a, b); }, y);
   }
 }
 
@@ -286,11 +287,11 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
   const torch::Tensor y = label_tensor(cc.batch);
   if (cc.c == config::inference) {
     net.eval();
-    time_steps(state, false, {}, [&] { return net.forward(x); }, y);
+    time_net(state, false, {}, [&] { return net.forward(x); }, y);
   } else if (cc.c == config::frozen) {
     net.train();
     net.freeze_base();
-    time_steps(state, true, trainable_parameters(net), [&] {
+    time_net(state, true, trainable_parameters(net), [&] {
       torch::Tensor features;
       {
         torch::NoGradGuard no_grad;
@@ -300,7 +301,7 @@ void run_cnn(benchmark::State& state, const cnn_case& cc) {
     }, y);
   } else {
     net.train();
-    time_steps(state, true, trainable_parameters(net), [&] { return net.forward(x); }, y);
+    time_net(state, true, trainable_parameters(net), [&] { return net.forward(x); }, y);
   }
 }
 

@@ -11,6 +11,10 @@
 //   inference  forward only (softmax probabilities)
 // Benchmark names are "<workload>/b<batch>/<config>", e.g. "W1/b32/trainable".
 //
+// Every peer times its cases through time_steps() (below): three untimed warm-up steps, then at
+// least 20 timed steps, and for a training step the loss of the 20th timed step as the counter
+// "loss", the cross-check of the report (scripts/bench_report.py).
+//
 // Two functional (DAG) models join them, registered by the peers that implement them (frost,
 // OpenBLAS, libtorch) through register_graphs():
 //   residual    784 -> dense 512 relu -> 2 × [dense 512 relu, added to its input] -> dense 10
@@ -42,6 +46,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -377,6 +382,71 @@ inline bool set_openblas_threads_if_loaded(int n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The timed loop, the same for every peer.
+//
+// Warm-up: warmup_steps untimed steps (or inference calls) before the timed loop, on the same
+// model, optimizer and data. libtorch and dlib allocate gradients and optimizer state lazily in
+// their first step, and every library touches its buffers for the first time there; none of that
+// belongs in the time of a step.
+//
+// Floor: the timed loop runs in batches of min_timed_steps (Google Benchmark's KeepRunningBatch),
+// so every run of a case, Google Benchmark's first one-iteration probe included, times at least
+// 20 steps; the minimum time (default_min_time) decides how many batches beyond the first. W3's
+// and the CNN's steps take 10-150 ms: at 0.2 s alone they would be timed over 2 to 6 steps.
+//
+// Loss: a training step returns its loss (float or double). The loss of the last step of the
+// first batch, the 20th timed step (step number loss_step = 23 counting the warm-up; computed
+// on the weights after 22 updates), becomes the counter "loss": every peer reports it after
+// the same number of steps from the same weights and data, whatever number of steps Google
+// Benchmark then times. An inference call returns nothing and reports no loss.
+
+inline constexpr int warmup_steps = 3;
+inline constexpr benchmark::IterationCount min_timed_steps = 20;
+inline constexpr int loss_step = warmup_steps + int(min_timed_steps);
+
+// Times step(): warm-up, then the timed loop; for a training step (one returning its loss) sets
+// the counters "loss" and "loss_step". Fails the case loudly if fewer than min_timed_steps steps
+// were timed.
+template <class Step>
+void time_steps(benchmark::State& state, Step&& step) {
+  using result = decltype(step());
+  constexpr bool training = !std::is_void_v<result>;
+  for (int i = 0; i < warmup_steps; ++i) {
+    if constexpr (training) {
+      result loss = step();
+      benchmark::DoNotOptimize(loss);
+    } else {
+      step();
+    }
+  }
+  [[maybe_unused]] double reported_loss = 0;
+  [[maybe_unused]] bool first_batch = true;
+  while (state.KeepRunningBatch(min_timed_steps)) {
+    if constexpr (training) {
+      result loss{};
+      for (benchmark::IterationCount i = 0; i < min_timed_steps; ++i) {
+        loss = step();
+        benchmark::DoNotOptimize(loss);
+      }
+      if (first_batch) reported_loss = double(loss);
+      first_batch = false;
+    } else {
+      for (benchmark::IterationCount i = 0; i < min_timed_steps; ++i) step();
+    }
+  }
+  if (state.iterations() < min_timed_steps) {
+    state.SkipWithError(("only " + std::to_string(state.iterations()) + " timed steps, fewer than " +
+                         std::to_string(min_timed_steps))
+                            .c_str());
+    return;
+  }
+  if constexpr (training) {
+    state.counters["loss"] = reported_loss;
+    state.counters["loss_step"] = loss_step;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Registration and main().
 
 inline constexpr double default_min_time = 0.2;  // seconds per benchmark, as frost's own
@@ -441,10 +511,21 @@ void register_cnn(Fn fn) {
 // Runs the registered benchmarks. The minimum time defaults to default_min_time through the
 // --benchmark_min_time flag, so that names carry no "/min_time:" suffix and a later
 // --benchmark_min_time on the command line overrides it.
-inline int run(int argc, char** argv, const char* peer, const std::string& library) {
+//
+// `initial_state` names the weights and data the peer starts from; the report compares the losses
+// of two peers only when it is the same (shared_initial_state: every peer so far).
+inline constexpr const char* shared_initial_state =
+    "workloads.hpp: glorot_uniform(seed 42 + layer) weights, zero biases, fill_inputs data, label(r) targets";
+
+inline int run(int argc, char** argv, const char* peer, const std::string& library,
+               const std::string& initial_state = shared_initial_state) {
   benchmark::AddCustomContext("peer", peer);
   benchmark::AddCustomContext("library", library);
   benchmark::AddCustomContext("threads", std::to_string(threads()));
+  benchmark::AddCustomContext("initial_state", initial_state);
+  benchmark::AddCustomContext("warmup_steps", std::to_string(warmup_steps));
+  benchmark::AddCustomContext("min_timed_steps", std::to_string(min_timed_steps));
+  benchmark::AddCustomContext("loss_step", std::to_string(loss_step));
   benchmark::AddCustomContext("flop_counting",
                               "2*M*K*N per needed GEMM: forward all layers, dW trainable layers, "
                               "dX layers with a trainable layer below");
