@@ -3,7 +3,8 @@
 //   2. the Adam update against a scalar reference of Keras's formula;
 //   3. 20 steps on one fixed batch reduce the loss, trainable and frozen;
 //   4. frozen layers stay bit-identical, and the head's gradient is the same frozen or not;
-//   5. no heap allocation inside step() or predict() at batch 32 and 256 (EIGEN_RUNTIME_NO_MALLOC).
+//   5. no heap allocation inside step() or predict() at W1's batches, 1, 32 and 256
+//      (EIGEN_RUNTIME_NO_MALLOC).
 // Prints what it checks and exits non-zero on the first failure.
 
 // Eigen reports a forbidden allocation through eigen_assert, which NDEBUG (Release) would remove.
@@ -124,8 +125,10 @@ void check_training() {
 }
 
 // 5. step() and predict() after construction allocate nothing (Eigen asserts on a heap allocation).
+static_assert(w1.batch_count == 3 && w1.batches[0] == 1 && w1.batches[1] == 32 && w1.batches[2] == 256);
 void check_no_allocation() {
-  for (std::size_t batch : w1.batches) {
+  for (std::size_t b = 0; b < w1.batch_count; ++b) {
+    const std::size_t batch = w1.batches[b];
     batch_data<float> d(batch);
     eigen_peer::mlp<float> all(w1, batch, 0), head(w1, batch, w1.frozen_prefix);
     Eigen::internal::set_is_malloc_allowed(false);
@@ -134,7 +137,7 @@ void check_no_allocation() {
     all.predict(d.x);
     Eigen::internal::set_is_malloc_allowed(true);
   }
-  expect(true, "no heap allocation in step() and predict() at batch 32 and 256");
+  expect(true, "no heap allocation in step() and predict() at batch 1, 32 and 256");
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 //   frozen     the same step with the workload's leading layers frozen: they get no weight
 //              gradient, no optimizer update, and no backward runs below the first trainable layer
 //   inference  forward only (softmax probabilities)
-// Benchmark names are "<workload>/b<batch>/<config>", e.g. "W1/b32/trainable".
+// Benchmark names are "<workload>/b<batch>/<config>", e.g. "W1/b32/trainable". At batch 1 (W1
+// only: the article's 100-64-32-10 network, one sample per step) there is no `frozen` case:
+// "W1/b1/trainable" and "W1/b1/inference".
 //
 // Every peer times its cases through time_steps() (below): three untimed warm-up steps, then at
 // least 20 timed steps, and for a training step the loss of the 20th timed step as the counter
@@ -63,7 +65,7 @@ struct workload {
   std::size_t layer_count;                         // dense layers
   std::array<std::size_t, max_layers + 1> sizes;   // sizes[0]: inputs; sizes[i + 1]: units of layer i
   std::size_t frozen_prefix;                       // layers [0, frozen_prefix) are frozen in `frozen`
-  std::array<std::size_t, 2> batches;              // the first batch_count entries are used
+  std::array<std::size_t, 3> batches;              // the first batch_count entries are used
   std::size_t batch_count;
 
   constexpr std::size_t inputs() const { return sizes[0]; }
@@ -73,9 +75,9 @@ struct workload {
 };
 
 inline constexpr std::array<workload, 3> workloads{{
-    {"W1", 3, {100, 64, 32, 10, 0}, 2, {32, 256}, 2},
-    {"W2", 3, {784, 512, 512, 10, 0}, 2, {128, 0}, 1},
-    {"W3", 4, {1024, 1024, 1024, 1024, 10}, 3, {256, 0}, 1},
+    {"W1", 3, {100, 64, 32, 10, 0}, 2, {1, 32, 256}, 3},
+    {"W2", 3, {784, 512, 512, 10, 0}, 2, {128, 0, 0}, 1},
+    {"W3", 4, {1024, 1024, 1024, 1024, 10}, 3, {256, 0, 0}, 1},
 }};
 
 enum class config { trainable, frozen, inference };
@@ -84,6 +86,10 @@ inline constexpr std::array<config, 3> configs{config::trainable, config::frozen
 constexpr const char* config_name(config c) {
   return c == config::trainable ? "trainable" : c == config::frozen ? "frozen" : "inference";
 }
+
+// Whether a workload is timed at `batch` in configuration c: batch 1 is the article's
+// one-sample step, trainable and inference only.
+constexpr bool has_case(std::size_t batch, config c) { return batch != 1 || c != config::frozen; }
 
 // Number of leading layers that are frozen under configuration c (inference trains nothing, but
 // it also runs no backward, so the question does not arise there).
@@ -154,7 +160,7 @@ inline constexpr std::array<graph_workload, 2> graph_workloads{{
 // to their output. Its matrix products are those of the 784-512-512-512-10 MLP (the additions
 // are elementwise, and the gradient reaching a block's input is the sum of two terms, one of them
 // a product), so this workload describes its products and its FLOP count.
-inline constexpr workload residual_products{"residual", 4, {784, 512, 512, 512, 10}, 0, {128, 0}, 1};
+inline constexpr workload residual_products{"residual", 4, {784, 512, 512, 512, 10}, 0, {128, 0, 0}, 1};
 inline constexpr std::size_t residual_blocks = 2;
 
 // The two-branch model's sizes.
@@ -465,6 +471,7 @@ void register_all(Fn fn) {
   for (const workload& w : workloads) {
     for (std::size_t b = 0; b < w.batch_count; ++b) {
       for (config c : configs) {
+        if (!has_case(w.batches[b], c)) continue;
         const bench_case bc{&w, w.batches[b], c};
         auto* bm = benchmark::RegisterBenchmark(bc.name().c_str(), [fn, bc](benchmark::State& state) {
           fn(state, bc);
