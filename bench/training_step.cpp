@@ -18,6 +18,13 @@
 //                  on the second, concatenate, dense 10 softmax (`trainable`: nothing frozen)
 // with `trainable`, `frozen` (W2: layers 0, 1; two_branch: branch A) and `inference` (the
 // trainer's predict) steps. FLOP counts are the peers'.
+//
+// Then "update/<workload>/b<batch>/<path>": a fully trainable step of the peers' W1 (batch 32),
+// W2 (128), W3 (256) and CNN (32) networks with Adam, `fused` (the default trainer: the update
+// inside the weight-gradient products, no gradient stored) against `kept` (a trainer made with
+// keep_gradients: gradient arena, then the update). Counter `bytes`: the trainer's
+// allocated_bytes(). Run them interleaved (--benchmark_enable_random_interleaving=true) and
+// compare within one run.
 
 #include "peers/frost_models.hpp"
 #include "peers/workloads.hpp"
@@ -205,6 +212,32 @@ void two_branch_case(benchmark::State& state, frost_peers::config c) {
   graph_steps(state, model, std::tie(a, b), c, frost_peers::graph_flop_per_sample(frost_peers::graph_workloads[1], c));
 }
 
+// A trainable step on the fused or the gradient-arena path; three warm-up steps first.
+template <class Model, bool Keep>
+void update_path(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  Model model = Model::init(42);
+  typename Model::input_matrix x(batch);
+  frost::matrix<float, Model::output_shape::size> y(batch);
+  std::uint32_t r = 12345;
+  for (float& v : x.values()) {
+    r = r * 1664525u + 1013904223u;
+    v = float(r >> 8) / float(1u << 24) - 0.5f;
+  }
+  for (std::size_t i = 0; i < batch; ++i) y(i, (i * 7) % Model::output_shape::size) = 1.f;
+  auto trainer = [&] {
+    const frost::adam spec{.learning_rate = 0.001f};
+    if constexpr (Keep) return frost::make_trainer(model, frost::categorical_crossentropy{}, spec, batch, frost::keep_gradients);
+    else return frost::make_trainer(model, frost::categorical_crossentropy{}, spec, batch);
+  }();
+  for (int i = 0; i < 3; ++i) trainer.step(x, y);
+  for (auto _ : state) {
+    float loss = trainer.step(x, y);
+    benchmark::DoNotOptimize(loss);
+  }
+  state.counters["bytes"] = double(trainer.allocated_bytes());
+}
+
 std::string number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -241,6 +274,17 @@ int main(int argc, char** argv) {
   graph_case("graph/two_branch/trainable", two_branch_case<false>, config::trainable);
   graph_case("graph/two_branch/frozen", two_branch_case<true>, config::frozen);
   graph_case("graph/two_branch/inference", two_branch_case<false>, config::inference);
+
+  auto update_case = [&](const std::string& name, long batch, auto fused, auto kept) {
+    benchmark::RegisterBenchmark((name + "/fused").c_str(), fused)
+        ->Arg(batch)->ArgName("b")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+    benchmark::RegisterBenchmark((name + "/kept").c_str(), kept)
+        ->Arg(batch)->ArgName("b")->Unit(benchmark::kMicrosecond)->MinTime(min_time);
+  };
+  update_case("update/W1", 32, update_path<frost_peers::w1, false>, update_path<frost_peers::w1, true>);
+  update_case("update/W2", 128, update_path<frost_peers::w2, false>, update_path<frost_peers::w2, true>);
+  update_case("update/W3", 256, update_path<frost_peers::w3, false>, update_path<frost_peers::w3, true>);
+  update_case("update/CNN", 32, update_path<frost_peers::cnn, false>, update_path<frost_peers::cnn, true>);
 
   benchmark::AddCustomContext("network", "input<100>, dense<64, relu>, dense<32, relu>, dense<10, softmax>");
   benchmark::AddCustomContext("flop_per_sample_train_trainable", number(flops_trainable));

@@ -14,6 +14,12 @@ int main() {
   // Stored: gradients and optimizer state exist for trainable parameters only.
   static_assert(gradients<Net>::size == 8874 && gradients<Head>::size == 330);
   static_assert(optimizer<Head, adam>::state_size == 2 * 330);
+  // A trainer applies Adam inside the weight-gradient products (the fused update, the default)
+  // and stores no gradient at all; one made with keep_gradients stores them first.
+  using fused = trainer<Head, categorical_crossentropy, adam>;
+  using kept = trainer<Head, categorical_crossentropy, adam, /*KeepGradients=*/true>;
+  static_assert(fused::fused_update && fused::gradient_bytes == 0);
+  static_assert(!kept::fused_update && kept::gradient_bytes == 330 * sizeof(float));
   // Kept for backward, per sample: the head's input (32) and the output (10); layer 0's output
   // is never kept, since no backward reads it.
   static_assert(Net::plan.kept_per_sample == 64 + 32 + 10 && Head::plan.kept_per_sample == 32 + 10);

@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -18,7 +19,7 @@ TEST_CASE("summary prints Keras's table and counts, with frost's byte figures", 
   CHECK_THAT(s, Catch::Contains("Non-trainable params: 8,544"));
   // 330 floats of gradient; per sample the kept 32 + 10 floats, plus layer 0's 64 outputs, alive only in the
   // forward pass, whose space the output's gradient (10) takes afterwards.
-  CHECK_THAT(s, Catch::Contains("Gradient storage: 1,320 bytes"));
+  CHECK_THAT(s, Catch::Contains("Gradient storage: 1,320 bytes with keep_gradients (0 with the fused update)"));
   CHECK_THAT(s, Catch::Contains("Optimizer state: 1,320 bytes per slot"));
   CHECK_THAT(s, Catch::Contains("Training workspace: 424 bytes per sample (kept for backward: 168)"));
   // The trainable column: N, N, Y in layer order.
@@ -72,4 +73,23 @@ TEST_CASE("summary of a functional model shows the input layer and Keras's Conne
   CHECK_THAT(s, Catch::Contains("Total params: 155"));
   CHECK_THAT(s, Catch::Contains("Trainable params: 83"));
   CHECK_THAT(s, Catch::Contains("Non-trainable params: 72"));
+}
+
+TEST_CASE("summary of a trainer says how it updates and what it holds", "[io][summary]") {
+  using Net = frost::sequential<frost::input<100>, frost::frozen<frost::dense<64, frost::relu>>,
+                                frost::frozen<frost::dense<32, frost::relu>>, frost::dense<10, frost::softmax>>;
+  Net m = Net::init(0);
+  auto fused = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 32);
+  auto kept = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{}, 32, frost::keep_gradients);
+  std::ostringstream a, b;
+  frost::summary(fused, a);
+  frost::summary(kept, b);
+  // 330 trainable floats: Adam's two slots are 2,640 bytes; the workspace 424 bytes per sample × 32.
+  CHECK_THAT(a.str(), Catch::Contains("Trainer: adam, max_batch 32, 1 thread") &&
+                          Catch::Contains("Update: fused into the weight-gradient products (no gradient stored)") &&
+                          Catch::Contains("  Gradients: 0 bytes") && Catch::Contains("  Optimizer state: 2,640 bytes") &&
+                          Catch::Contains("  Workspace: 13,568 bytes") && Catch::Contains("  Total: 16,208 bytes"));
+  CHECK_THAT(b.str(), Catch::Contains("Update: from a gradient arena (keep_gradients)") &&
+                          Catch::Contains("  Gradients: 1,320 bytes") && Catch::Contains("  Total: 17,528 bytes"));
+  CHECK(fused.allocated_bytes() == 16208);
 }

@@ -82,8 +82,11 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, c
       };
       constexpr bool inputs_train = any_input_trains<Model, I>();
       // A fused update changes the parameters in the params stage, so the input stage, which
-      // reads them, runs first (after f' on its own), unless the layer keeps what it needs.
-      constexpr bool params_last = Sinks::fused && p.needs_param_grad[I] && inputs_train && !f.input_after_params;
+      // reads them, runs first (after f' on its own), unless the layer keeps what it needs. The
+      // gradient arena takes the same order: f' computed by the activation stage and by the
+      // weight-gradient prologue may differ in the last bit (vector widths, scalar tails), and
+      // both paths must give the same bits.
+      constexpr bool params_last = p.needs_param_grad[I] && inputs_train && !f.input_after_params;
       constexpr bool fuse = activation_pending && f.fuses_activation && !params_last;
       if constexpr (p.needs_param_grad[I] && activation_pending && !fuse)
         L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));

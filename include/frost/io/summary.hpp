@@ -61,10 +61,10 @@ inline std::string pad(std::string s, std::size_t width) {
 /// Writes a Keras-like summary of `model` to `os`: one row per layer (name, type, output shape,
 /// parameter count with state such as moving statistics, for functional models the layers it
 /// reads — Keras's "Connected to" — and whether it trains), Total/Trainable/Non-trainable params
-/// (state counts as non-trainable, as in Keras), then the bytes of gradient storage
-/// and optimizer state (per slot: sgd 1, adam and adamw 2, rmsprop 3) that exist only for
-/// trainable parameters, and the training workspace per sample. Throws `state_error` on a
-/// moved-from model.
+/// (state counts as non-trainable, as in Keras), then the bytes of gradient storage (a trainer
+/// made with keep_gradients; none with the fused update, the default) and optimizer state (per
+/// slot: sgd 1, adam and adamw 2, rmsprop 3) that exist only for trainable parameters, and the
+/// training workspace per sample. Throws `state_error` on a moved-from model.
 template <class Model>
 void summary(const Model& model, std::ostream& os = std::cout) {
   model.ensure_weights("frost::summary");
@@ -111,12 +111,38 @@ void summary(const Model& model, std::ostream& os = std::cout) {
   os << "Trainable params: " << detail::with_commas(Model::trainable_param_count) << '\n';
   os << "Non-trainable params: " << detail::with_commas(Model::frozen_param_count + Model::state_count) << '\n';
   os << rule << '\n';
-  os << "Gradient storage: " << detail::with_commas(Model::trainable_param_count * sizeof(T)) << " bytes\n";
+  os << "Gradient storage: " << detail::with_commas(Model::trainable_param_count * sizeof(T))
+     << " bytes with keep_gradients (0 with the fused update)\n";
   os << "Optimizer state: " << detail::with_commas(Model::trainable_param_count * sizeof(T))
      << " bytes per slot (sgd 1, adam 2, adamw 2, rmsprop 3)\n";
   os << "Training workspace: " << detail::with_commas(plan.workspace_per_sample * sizeof(T))
      << " bytes per sample (kept for backward: " << detail::with_commas(plan.kept_per_sample * sizeof(T)) << ")\n";
   os << rule << '\n';
+}
+
+/// Writes `summary(trainer.model())`, then what the trainer holds: how it updates (inside the
+/// weight-gradient products, or from a gradient arena kept by `keep_gradients`) and the bytes of
+/// each of its buffers, as `allocated_bytes()` counts them.
+template <class Trainer>
+  requires requires { Trainer::fused_update; typename Trainer::optimizer_type; }
+void summary(const Trainer& tr, std::ostream& os = std::cout) {
+  using T = typename Trainer::scalar_type;
+  summary(tr.model(), os);
+  const std::size_t state = Trainer::optimizer_type::state_size * sizeof(T);
+  const std::size_t workspace = tr.allocated_bytes() - state - Trainer::gradient_bytes - tr.partial_sum_bytes();
+  os << "Trainer: " << Trainer::optimizer_type::spec_type::name << ", max_batch " << detail::with_commas(tr.max_batch())
+     << ", " << tr.thread_count() << (tr.thread_count() == 1 ? " thread\n" : " threads\n");
+  if constexpr (Trainer::fused_update)
+    os << "Update: fused into the weight-gradient products (no gradient stored)\n";
+  else
+    os << "Update: from a gradient arena (keep_gradients), after backward\n";
+  os << "  Gradients: " << detail::with_commas(Trainer::gradient_bytes) << " bytes\n";
+  if constexpr (Trainer::fused_update)
+    os << "  Partial sums of long reductions: " << detail::with_commas(tr.partial_sum_bytes()) << " bytes\n";
+  os << "  Optimizer state: " << detail::with_commas(state) << " bytes\n";
+  os << "  Workspace: " << detail::with_commas(workspace) << " bytes\n";
+  os << "  Total: " << detail::with_commas(tr.allocated_bytes()) << " bytes\n";
+  os << std::string(Trainer::model_type::template node_of_layer<0> == 0 ? 108 : 82, '_') << '\n';
 }
 
 /// `summary(model)` as a string.

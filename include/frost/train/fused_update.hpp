@@ -17,11 +17,37 @@
 
 namespace frost::detail {
 
+/// Runs `step(w, g, state, n, stride)` (an optimizer's update; `Slots` state slots, slot s of
+/// parameter i at `state[s * stride + i]`) on whole vectors only: the whole vectors of [0, n)
+/// in place, then the rest through zero-padded copies of one vector. Every parameter then goes
+/// through the same vector code wherever it lies, in the arena or in a tile: scalar code may be
+/// compiled with other contractions into fused multiply-adds than vector code, and both update
+/// paths must give the same bits.
+template <std::size_t Slots, class T, class Step>
+void vector_step(const Step& step, T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+  constexpr std::size_t L = simd::native<T>::width;
+  const std::size_t whole = n / L * L;
+  if (whole != 0) step(w, g, state, whole, stride);
+  if (whole == n) return;
+  const std::size_t rest = n - whole;
+  alignas(64) T pw[L] = {}, pg[L] = {}, ps[Slots == 0 ? 1 : Slots * L] = {};
+  for (std::size_t i = 0; i < rest; ++i) {
+    pw[i] = w[whole + i];
+    pg[i] = g[whole + i];
+    for (std::size_t s = 0; s < Slots; ++s) ps[s * L + i] = state[s * stride + whole + i];
+  }
+  step(pw, pg, ps, L, L);
+  for (std::size_t i = 0; i < rest; ++i) {
+    w[whole + i] = pw[i];
+    for (std::size_t s = 0; s < Slots; ++s) state[s * stride + whole + i] = ps[s * L + i];
+  }
+}
+
 /// Applies `Step` (an optimizer's update of one step: `step(w, g, state, n, stride)`) to each
 /// finished piece of one layer's gradient. `base` is the block the kernels address (the layer's
 /// parameters, or the partial-sum scratch), `w` and `state` the layer's parameters and optimizer
 /// state (slot s of parameter i at `state[s * stride + i]`).
-template <class T, class Step>
+template <class T, class Step, std::size_t Slots>
 struct update_sink {
   const Step* step;
   const T* base;
@@ -38,7 +64,7 @@ struct update_sink {
   }
   void span(T* at, const T* g, std::size_t n) const noexcept {
     const auto i = static_cast<std::size_t>(at - base);
-    (*step)(w + i, g, state + i, n, stride);
+    vector_step<Slots>(*step, w + i, g, state + i, n, stride);
   }
 };
 
@@ -46,7 +72,7 @@ struct update_sink {
 /// `gradient_arena`). A weight-gradient product that reduces over more than
 /// `kernels::weight_block_rows` rows keeps partial sums between its blocks: they go to
 /// `partial` (sized for the largest such layer), the finished sums to the update.
-template <class Model, class Step>
+template <class Model, class Step, std::size_t Slots>
 struct update_sinks {
   using T = typename Model::scalar_type;
   static constexpr bool fused = true;
@@ -62,7 +88,7 @@ struct update_sinks {
     return weights + M::plan.trainable_offset[I];
   }
   template <class M, std::size_t I>
-  update_sink<T, Step> sink(T* base) const noexcept {
+  update_sink<T, Step, Slots> sink(T* base) const noexcept {
     constexpr std::size_t at = M::plan.trainable_offset[I];
     return {step, base, weights + at, state + at, M::trainable_param_count};
   }

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <span>
 #include <string>
 #include <utility>
@@ -54,15 +55,21 @@ bool clips(const Spec& s) noexcept {
   return clipnorm_of(s) != 0.f || global_clipnorm_of(s) != 0.f;
 }
 
+inline std::string clip_text(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+  return buf;
+}
+
 /// Refuses clipping settings Keras refuses: negative or NaN values, or both at once.
 template <class Spec>
 void check_clipping(const char* where, const Spec& s) {
   const float c = clipnorm_of(s), gc = global_clipnorm_of(s);
-  if (!(c >= 0.f)) throw_value(where, "clipnorm", "0 (off) or a positive norm", std::to_string(c));
-  if (!(gc >= 0.f)) throw_value(where, "global_clipnorm", "0 (off) or a positive norm", std::to_string(gc));
+  if (!(c >= 0.f)) throw_value(where, "clipnorm", "0 (off) or a positive norm", clip_text(c));
+  if (!(gc >= 0.f)) throw_value(where, "global_clipnorm", "0 (off) or a positive norm", clip_text(gc));
   if (c != 0.f && gc != 0.f)
     throw_value(where, "clipping", "at most one of clipnorm and global_clipnorm",
-                "clipnorm = " + std::to_string(c) + " and global_clipnorm = " + std::to_string(gc));
+                "clipnorm = " + clip_text(c) + " and global_clipnorm = " + clip_text(gc));
 }
 
 /// Σ g² over n values, in double.
@@ -144,7 +151,9 @@ class optimizer {
       const bool split = pool != nullptr && pool->size() > 1 && n >= 65536 * pool->size();
       run_parts(pool, split, [&](part share) noexcept {
         const index_range r = share.of(n, line);
-        if (!r.empty()) step(weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(), n);
+        if (!r.empty())
+          detail::vector_step<Spec::slots>(step, weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(),
+                                           n);
       });
     }
   }
@@ -157,7 +166,7 @@ class optimizer {
   void apply_fused(scalar_type* weights, scalar_type* partial, std::size_t rows, Backward&& backward) noexcept {
     ++iterations_;
     const auto step = detail::stepper_of<scalar_type>(spec_, iterations_);
-    backward(detail::update_sinks<Model, decltype(step)>{weights, state_.data(), partial, &step, rows});
+    backward(detail::update_sinks<Model, decltype(step), Spec::slots>{weights, state_.data(), partial, &step, rows});
   }
 
   /// Hyper-parameters; may be changed between steps (e.g. a learning-rate schedule).

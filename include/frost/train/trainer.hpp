@@ -364,6 +364,7 @@ class trainer {
 template <class Model, class Loss, optimizer_spec Spec>
 trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch,
                                         threads t = {}, seed s = {}) {
+  detail::check_clipping("frost::make_trainer", spec);
   return trainer<Model, Loss, Spec>(model, loss, optimizer<Model, Spec>(spec), max_batch, t, s);
 }
 
@@ -379,6 +380,7 @@ trainer<Model, Loss, Spec> make_trainer(Model& model, Loss loss, optimizer<Model
 template <class Model, class Loss, optimizer_spec Spec>
 trainer<Model, Loss, Spec, true> make_trainer(Model& model, Loss loss, Spec spec, std::size_t max_batch,
                                               keep_gradients_t, threads t = {}, seed s = {}) {
+  detail::check_clipping("frost::make_trainer", spec);
   return trainer<Model, Loss, Spec, true>(model, loss, optimizer<Model, Spec>(spec), max_batch, t, s);
 }
 template <class Model, class Loss, class Spec>
