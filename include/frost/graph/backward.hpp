@@ -9,7 +9,7 @@
 #include <frost/core/thread_pool.hpp>
 #include <frost/graph/detail/schedule.hpp>
 #include <frost/graph/forward.hpp>
-#include <frost/kernels/gemm.hpp>
+#include <frost/kernels/gradient_sink.hpp>
 #include <frost/layers/layer_spec.hpp>
 
 #include <array>
@@ -100,8 +100,12 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, c
           a.dparams = dparams;
           a.with_activation = fuse;
           a.share = share;
-          L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
+          if constexpr (f.params_take_sink) L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
+          else L::template backward<In...>(stage<backward_stage::params>{}, a);
         });
+        // A layer written without a sink stored its whole gradient block (in the fused
+        // update's scratch): it goes to the sink as one span.
+        if constexpr (!f.params_take_sink) sink.span(dparams, dparams, f.params);
       };
       if constexpr (p.needs_param_grad[I] && !params_last) params_stage(0);
       // dL/d(input k) for every input that trains, split by rows: each share reads its rows of

@@ -15,6 +15,7 @@
 #include <frost/graph/named.hpp>
 #include <frost/graph/node.hpp>
 #include <frost/graph/plan.hpp>
+#include <frost/kernels/gradient_sink.hpp>
 #include <frost/layers/input.hpp>
 #include <frost/layers/layer_spec.hpp>
 
@@ -145,6 +146,9 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
     f.fuses_activation = tr::fuses_activation;
     f.input_after_params = tr::input_after_params;
     f.reduction_rows = tr::template reduction_rows<In...>;
+    f.params_take_sink = requires(const backward_args<T>& a) {
+      U::template backward<In...>(stage<backward_stage::params>{}, a, kernels::store_gradient{});
+    };
     f.extra_kept = tr::template extra_kept<In...>;
     f.extra_kept_for_params = tr::extra_kept_for_params;
     f.scratch = tr::template scratch<In...>;

@@ -42,6 +42,7 @@ struct node_facts {
   bool fuses_activation = false;       ///< its weight gradient can apply f' as it loads dL/dy
   bool input_after_params = false;     ///< its input stage reads what its params stage leaves
   std::size_t reduction_rows = 1;      ///< rows per sample its weight-gradient products reduce over
+  bool params_take_sink = false;       ///< its params stage hands finished values to a gradient sink
   bool fusable_producer = false;       ///< a product whose epilogue can take an affine and an activation
   bool affine_in_training = false;     ///< y = x·s + t per channel in a training pass
   bool affine_in_inference = false;    ///< ... in inference

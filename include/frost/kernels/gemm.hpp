@@ -12,6 +12,7 @@
 
 #include <frost/core/simd.hpp>
 #include <frost/core/part.hpp>
+#include <frost/kernels/gradient_sink.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -92,22 +93,6 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
 }
 
 }  // namespace detail
-
-/// Where the weight-gradient products put each finished vector of dW and db (its reduction over
-/// the batch complete): this sink stores it at its place in the gradient. A trainer's fused
-/// update passes a sink that applies the optimizer there instead (train/fused_update.hpp), so
-/// the gradient is never stored. `span` puts n finished values at once (batch normalization's
-/// per-channel sums).
-struct store_gradient {
-  template <std::size_t B, bool Partial, class T>
-  void put(T* at, vec_t<T, B> v, std::size_t n) const noexcept {
-    detail::store_lanes<T, B, Partial>(at, v, n);
-  }
-  template <class T>
-  void span(T* at, const T* values, std::size_t n) const noexcept {
-    for (std::size_t i = 0; i < n; ++i) at[i] = values[i];
-  }
-};
 
 namespace detail {
 

@@ -55,7 +55,11 @@
 ///  - `activation`: g ← f'(…)·g in place (dL/dy → dL/dz) for `rows` rows. Layers with parameters.
 ///  - `params`: dparams ← ∂L/∂params from x and g (dL/dz; or dL/dy when `with_activation`, the
 ///    layer then applies f' to g in place as it goes, needing `fuses_activation`). `share` is a
-///    share of the units when the layer `splits_units`; shares may run at once.
+///    share of the units when the layer `splits_units`; shares may run at once. A layer may take
+///    a third argument, a gradient sink (kernels/gradient_sink.hpp), and hand it each finished
+///    piece of its gradient instead of storing it (dparams then holds only partial sums, if
+///    any): a fused trainer's sink applies the optimizer there. A layer without that argument
+///    stores its whole block, and a fused trainer updates from it once the stage is done.
 ///  - `input`: dx (= or, with `accumulate`, +=) dL/d(input `input`) for `rows` rows (the passes
 ///    offset every row pointer); with `with_activation`, f' is applied to g's rows first. A layer
 ///    whose rows are not independent but `splits_units` gets `share` of the units instead.

@@ -84,7 +84,9 @@ struct update_sinks {
 
   template <class M, std::size_t I>
   T* dparams() const noexcept {
-    if (partial != nullptr && M::plan.facts[I].reduction_rows * rows > kernels::weight_block_rows) return partial;
+    constexpr auto& f = M::plan.facts[I];
+    if (partial != nullptr && (!f.params_take_sink || f.reduction_rows * rows > kernels::weight_block_rows))
+      return partial;
     return weights + M::plan.trainable_offset[I];
   }
   template <class M, std::size_t I>
@@ -94,14 +96,17 @@ struct update_sinks {
   }
 };
 
-/// Scalars of partial-sum scratch a fused update needs for batches of up to `max_batch` rows:
-/// the largest trainable layer whose weight-gradient reduction may span several blocks of rows.
+/// Scalars of scratch a fused update needs for batches of up to `max_batch` rows: the largest
+/// trainable layer whose weight-gradient reduction may span several blocks of rows (its partial
+/// sums), or whose params stage takes no sink (a layer written without one stores its whole
+/// gradient block, which then goes to the update at once).
 template <class Model>
 std::size_t partial_sum_size(std::size_t max_batch) noexcept {
   constexpr auto& p = Model::plan;
   std::size_t n = 0;
   for (std::size_t i = 0; i < Model::node_count; ++i)
-    if (p.needs_param_grad[i] && p.facts[i].reduction_rows * max_batch > kernels::weight_block_rows)
+    if (p.needs_param_grad[i] &&
+        (!p.facts[i].params_take_sink || p.facts[i].reduction_rows * max_batch > kernels::weight_block_rows))
       n = std::max(n, p.facts[i].params);
   return n;
 }
