@@ -11,6 +11,7 @@
 
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 namespace {
@@ -177,6 +178,64 @@ TEST_CASE("fused update: functional models give the same bits", "[train][fused]"
   };
   SECTION("two inputs") { run(decltype(two_inputs<false>())::init(2)); }
   SECTION("two inputs, branch frozen") { run(decltype(two_inputs<true>())::init(2)); }
+}
+
+namespace {
+// A layer written without a gradient sink (as docs/layers.md shows): y = x ⊙ w. Its params stage
+// stores its whole gradient block; the fused trainer updates from it afterwards.
+template <std::size_t Units>
+struct plain_scale : layer_call<plain_scale<Units>> {
+  static constexpr std::string_view keras_name = "plain_scale";
+  using expected_input = shape<Units>;
+  template <class In>
+  static constexpr bool accepts = std::is_same_v<In, shape<Units>>;
+  template <class In>
+  using output_shape = In;
+  template <class In>
+  static constexpr std::size_t param_count = Units;
+  template <class In, class T>
+  struct params {
+    explicit params(T* p) noexcept : weights(p) {}
+    T* weights;
+  };
+  static constexpr bool param_grad_reads_input = true;
+  static constexpr bool rows_independent = true;
+  template <class In, class T>
+  static void initialize(T* w, random_stream&) noexcept {
+    for (std::size_t j = 0; j < Units; ++j) w[j] = T(1) + T(j) / T(8);
+  }
+  template <class In, class T>
+  static void forward(const forward_args<T>& a) noexcept {
+    for (std::size_t r = 0; r < a.rows; ++r)
+      for (std::size_t j = 0; j < Units; ++j) a.y[r * Units + j] = a.x[r * Units + j] * a.params[j];
+  }
+  template <class In, backward_stage S, class T>
+  static void backward(stage<S>, const backward_args<T>& a) noexcept {
+    if constexpr (S == backward_stage::params) {
+      for (std::size_t j = 0; j < Units; ++j) a.dparams[j] = T{0};
+      for (std::size_t r = 0; r < a.rows; ++r)
+        for (std::size_t j = 0; j < Units; ++j) a.dparams[j] += a.x[r * Units + j] * a.g[r * Units + j];
+    } else if constexpr (S == backward_stage::input) {
+      for (std::size_t r = 0; r < a.rows; ++r)
+        for (std::size_t j = 0; j < Units; ++j) {
+          const std::size_t i = r * Units + j;
+          a.dx[i] = (a.accumulate ? a.dx[i] : T{0}) + a.g[i] * a.params[j];
+        }
+    }
+  }
+};
+}  // namespace
+
+TEST_CASE("fused update: a custom layer without a gradient sink gives the same bits", "[train][fused]") {
+  using net = sequential<input<12>, dense<19, relu>, plain_scale<19>, dense<4, softmax>>;
+  STATIC_REQUIRE_FALSE(net::plan.facts[2].params_take_sink);
+  STATIC_REQUIRE(net::plan.facts[1].params_take_sink);
+  matrix<float, 12> x(10);
+  frost_test::fill_uniform(x.values(), 8);
+  run_all<net>(x);
+  net m = net::init(1);
+  // Its whole gradient block waits in the trainer's scratch.
+  REQUIRE(make_trainer(m, categorical_crossentropy{}, sgd{}, 10).partial_sum_bytes() == 19 * sizeof(float));
 }
 
 TEST_CASE("fused update: memory and what needs the gradient arena", "[train][fused]") {
