@@ -100,19 +100,31 @@ TEST_CASE("fused update: an MLP gives the bits of the gradient-arena path", "[tr
   SECTION("middle layer frozen") { run_all<mlp<as_is, frozen>>(x); }
 }
 
-TEST_CASE("fused update: wide layers and batches over 256 rows keep partial sums and give the same bits",
+TEST_CASE("fused update: wide layers and batches over 256 rows use the update scratch and give the same bits",
           "[train][fused]") {
-  // 520 units: the packed weight-gradient product with a partial last vector; 300 rows: two
-  // blocks of rows, so the fused trainer needs its partial-sum scratch.
+  // 520 units: the packed weight-gradient product, taken whole into the scratch and updated in
+  // one pass, with a partial last vector; 300 rows: two blocks of rows, whose partial sums wait
+  // in the scratch.
   using wide = sequential<input<16>, dense<520, relu>, dense<3, softmax>>;
+  using narrow = sequential<input<16>, dense<40, relu>, dense<3, softmax>>;
+  STATIC_REQUIRE(detail::takes_whole_block<wide, 1>());
+  STATIC_REQUIRE_FALSE(detail::takes_whole_block<wide, 2>());
+  STATIC_REQUIRE_FALSE(detail::takes_whole_block<narrow, 1>());
   matrix<float, 16> x(300);
   frost_test::fill_uniform(x.values(), 2);
   run_all<wide>(x);
-  wide m = wide::init(1);
-  auto tr = make_trainer(m, categorical_crossentropy{}, adam{}, 300);
-  REQUIRE(tr.partial_sum_bytes() == (16 * 520 + 520) * sizeof(float));
-  auto small = make_trainer(m, categorical_crossentropy{}, adam{}, 256);
-  REQUIRE(small.partial_sum_bytes() == 0);
+  run_all<narrow>(x);
+  wide w = wide::init(1);
+  narrow n = narrow::init(1);
+  // The wide layer's whole gradient, whatever the batch; the narrow one's partial sums only
+  // above 256 rows (the largest such layer: 16 × 40 + 40 scalars).
+  REQUIRE(make_trainer(w, categorical_crossentropy{}, adam{}, 300).update_scratch_bytes() ==
+          (16 * 520 + 520) * sizeof(float));
+  REQUIRE(make_trainer(w, categorical_crossentropy{}, adam{}, 8).update_scratch_bytes() ==
+          (16 * 520 + 520) * sizeof(float));
+  REQUIRE(make_trainer(n, categorical_crossentropy{}, adam{}, 300).update_scratch_bytes() ==
+          (16 * 40 + 40) * sizeof(float));
+  REQUIRE(make_trainer(n, categorical_crossentropy{}, adam{}, 256).update_scratch_bytes() == 0);
 }
 
 namespace {
@@ -235,7 +247,7 @@ TEST_CASE("fused update: a custom layer without a gradient sink gives the same b
   run_all<net>(x);
   net m = net::init(1);
   // Its whole gradient block waits in the trainer's scratch.
-  REQUIRE(make_trainer(m, categorical_crossentropy{}, sgd{}, 10).partial_sum_bytes() == 19 * sizeof(float));
+  REQUIRE(make_trainer(m, categorical_crossentropy{}, sgd{}, 10).update_scratch_bytes() == 19 * sizeof(float));
 }
 
 TEST_CASE("fused update: memory and what needs the gradient arena", "[train][fused]") {
@@ -245,7 +257,7 @@ TEST_CASE("fused update: memory and what needs the gradient arena", "[train][fus
   auto kept = make_trainer(m, categorical_crossentropy{}, adam{}, 32, keep_gradients);
   // The arena path holds one more float per trainable parameter, nothing else differs.
   REQUIRE(kept.allocated_bytes() - fused.allocated_bytes() == net::trainable_param_count * sizeof(float));
-  REQUIRE(fused.partial_sum_bytes() == 0);
+  REQUIRE(fused.update_scratch_bytes() == 0);
 
   // Finite-check mode and clipping need the whole gradient before the update.
   REQUIRE_THROWS_AS(fused.check_finite(true), value_error);

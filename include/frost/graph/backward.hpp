@@ -34,6 +34,8 @@ struct gradient_arena {
   kernels::store_gradient sink(T*) const noexcept {
     return {};
   }
+  template <class Model, std::size_t I>
+  static constexpr bool whole_block = false;
 };
 
 /// Does node I pass a gradient to any of its inputs?
@@ -93,6 +95,7 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, c
       // Generic, so that a frozen layer's params stage is never instantiated.
       auto params_stage = [&](auto) {
         // dW (and db, and f' when fused) split by units: each share touches only its columns.
+        constexpr bool whole = !f.params_take_sink || Sinks::template whole_block<Model, I>;
         T* const dparams = sinks.template dparams<Model, I>();
         const auto sink = sinks.template sink<Model, I>(dparams);
         run_parts(pool, f.param_grad_splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
@@ -100,12 +103,23 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, c
           a.dparams = dparams;
           a.with_activation = fuse;
           a.share = share;
-          if constexpr (f.params_take_sink) L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
-          else L::template backward<In...>(stage<backward_stage::params>{}, a);
+          if constexpr (!f.params_take_sink)
+            L::template backward<In...>(stage<backward_stage::params>{}, a);
+          else if constexpr (whole)
+            L::template backward<In...>(stage<backward_stage::params>{}, a, kernels::store_gradient{});
+          else
+            L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
         });
-        // A layer written without a sink stored its whole gradient block (in the fused
-        // update's scratch): it goes to the sink as one span.
-        if constexpr (!f.params_take_sink) sink.span(dparams, dparams, f.params);
+        // A layer written without a sink, or one the sinks take whole, stored its gradient block
+        // (in the fused update's scratch): it goes to the sink as one span.
+        if constexpr (whole) {
+          // Split as the optimizer splits its pass over an arena: only where it is large.
+          const bool split = pool != nullptr && pool->size() > 1 && f.params >= 65536 * pool->size();
+          run_parts(pool, split, [&](part share) noexcept {
+            const index_range r = share.of(f.params, 64 / sizeof(T));
+            if (!r.empty()) sink.span(dparams + r.begin, dparams + r.begin, r.size());
+          });
+        }
       };
       if constexpr (p.needs_param_grad[I] && !params_last) params_stage(0);
       // dL/d(input k) for every input that trains, split by rows: each share reads its rows of

@@ -129,7 +129,7 @@ void summary(const Trainer& tr, std::ostream& os = std::cout) {
   using T = typename Trainer::scalar_type;
   summary(tr.model(), os);
   const std::size_t state = Trainer::optimizer_type::state_size * sizeof(T);
-  const std::size_t workspace = tr.allocated_bytes() - state - Trainer::gradient_bytes - tr.partial_sum_bytes();
+  const std::size_t workspace = tr.allocated_bytes() - state - Trainer::gradient_bytes - tr.update_scratch_bytes();
   os << "Trainer: " << Trainer::optimizer_type::spec_type::name << ", max_batch " << detail::with_commas(tr.max_batch())
      << ", " << tr.thread_count() << (tr.thread_count() == 1 ? " thread\n" : " threads\n");
   if constexpr (Trainer::fused_update)
@@ -138,7 +138,7 @@ void summary(const Trainer& tr, std::ostream& os = std::cout) {
     os << "Update: from a gradient arena (keep_gradients), after backward\n";
   os << "  Gradients: " << detail::with_commas(Trainer::gradient_bytes) << " bytes\n";
   if constexpr (Trainer::fused_update)
-    os << "  Partial sums of long reductions: " << detail::with_commas(tr.partial_sum_bytes()) << " bytes\n";
+    os << "  Update scratch (one layer at most): " << detail::with_commas(tr.update_scratch_bytes()) << " bytes\n";
   os << "  Optimizer state: " << detail::with_commas(state) << " bytes\n";
   os << "  Workspace: " << detail::with_commas(workspace) << " bytes\n";
   os << "  Total: " << detail::with_commas(tr.allocated_bytes()) << " bytes\n";

@@ -26,14 +26,14 @@
 namespace frost {
 
 namespace detail {
-/// Spec's update of step t as `step(w, g, state, n, stride)`: its `stepper` (constants computed
-/// once), or for a spec without one, `update` with t.
+/// Spec's update of step t of one native vector, `step(w, g, state, stride)`: its `stepper`
+/// (constants computed once), or for a spec without one, `update` on one vector with t.
 template <class T, class Spec>
 auto stepper_of(const Spec& spec, std::uint64_t t) noexcept {
   if constexpr (requires { spec.template stepper<T>(t); }) {
     return spec.template stepper<T>(t);
   } else {
-    return [&spec, t](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+    return [&spec, t]<bool Partial>(T* w, const T* g, T* state, std::size_t stride, std::size_t n) noexcept {
       spec.update(w, g, state, n, stride, t);
     };
   }
@@ -152,21 +152,20 @@ class optimizer {
       run_parts(pool, split, [&](part share) noexcept {
         const index_range r = share.of(n, line);
         if (!r.empty())
-          detail::vector_step<Spec::slots>(step, weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(),
-                                           n);
+          detail::vector_step(step, weights + r.begin, grads + r.begin, state_.data() + r.begin, r.size(), n);
       });
     }
   }
 
   /// The fused update of one step: counts the step, then runs `backward(sinks)` with sinks that
   /// apply this optimizer to each finished piece of the gradient (train/fused_update.hpp).
-  /// `partial`: scratch for partial sums (detail::partial_sum_size), or null. No clipping: it
+  /// `partial`: the update's scratch (detail::update_scratch_size), or null. No clipping: it
   /// needs the whole gradient first.
   template <class Backward>
   void apply_fused(scalar_type* weights, scalar_type* partial, std::size_t rows, Backward&& backward) noexcept {
     ++iterations_;
     const auto step = detail::stepper_of<scalar_type>(spec_, iterations_);
-    backward(detail::update_sinks<Model, decltype(step), Spec::slots>{weights, state_.data(), partial, &step, rows});
+    backward(detail::update_sinks<Model, decltype(step)>{weights, state_.data(), partial, &step, rows, Spec::slots});
   }
 
   /// Hyper-parameters; may be changed between steps (e.g. a learning-rate schedule).

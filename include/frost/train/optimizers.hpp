@@ -4,7 +4,9 @@
 /// argument names and defaults; each has an `update` that is one loop over the trainable arena.
 /// The exact equations are in docs/optimizers.md. `update(w, g, state, n, stride, t)` updates n
 /// parameters; slot s of parameter i is `state[s * stride + i]`; `t` counts steps from 1. Each
-/// parameter's update reads only its own values, so the arena may be updated in pieces.
+/// parameter's update reads only its own values, so the arena may be updated in pieces. The
+/// built-in specs also give `stepper<T>(t)`: the update of one native vector, which a fused
+/// update runs on each finished tile of a weight gradient (train/fused_update.hpp).
 
 #include <frost/core/simd.hpp>
 
@@ -16,6 +18,39 @@
 #include <string_view>
 
 namespace frost {
+
+namespace detail {
+/// Loads and stores of one native vector of T, the unit every optimizer update works in: whole,
+/// or (Partial) its first n lanes, the others read as zero and never written.
+template <class T, bool Partial>
+struct update_lanes {
+  using type = simd::vec_t<T, simd::simd_bytes>;
+  std::size_t n = simd::native<T>::width;
+  type load(const T* p) const noexcept {
+    if constexpr (Partial) return simd::load_n<T, simd::simd_bytes>(p, n);
+    else return simd::load<T, simd::simd_bytes>(p);
+  }
+  void store(T* p, type v) const noexcept {
+    if constexpr (Partial) simd::store_n<T, simd::simd_bytes>(p, v, n);
+    else simd::store<T, simd::simd_bytes>(p, v);
+  }
+  static type sqrt(type v) noexcept { return simd::sqrt<T, simd::simd_bytes>(v); }
+};
+
+/// Runs `step.template operator()<Partial>(w, g, state, stride, n)`, an optimizer's update of
+/// one native vector of parameters (`state`: slot s of parameter i at `state[s * stride + i]`),
+/// over n parameters: the whole vectors, then the rest as one partial vector. Every parameter
+/// thus goes through the same vector code wherever it lies, in the arena or in one tile of a
+/// fused update: scalar code may be compiled with other contractions into fused multiply-adds
+/// than vector code, and both update paths must give the same bits.
+template <class T, class Step>
+void vector_step(const Step& step, T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
+  constexpr std::size_t L = simd::native<T>::width;
+  const std::size_t whole = n / L * L;
+  for (std::size_t i = 0; i < whole; i += L) step.template operator()<false>(w + i, g + i, state + i, stride, L);
+  if (whole != n) step.template operator()<true>(w + whole, g + whole, state + whole, stride, n - whole);
+}
+}  // namespace detail
 
 /// Stochastic gradient descent with optional (Nesterov) momentum. Keras `optimizers.SGD`.
 ///   momentum = 0:  w ← w − lr·g
@@ -37,36 +72,36 @@ struct sgd {
   /// Names of the state slots, as Keras names the variables (checkpoints use them).
   static constexpr std::array<std::string_view, slots> slot_names{"momentum"};
 
-  /// The update of step t as a function of (w, g, state, n, stride): its constants computed once
-  /// per step, then applied to the whole arena or to one tile at a time (the fused update).
+  /// The update of step t of one native vector of parameters (its first n lanes when Partial),
+  /// `step.template operator()<Partial>(w, g, state, stride, n)`, its constants computed once
+  /// per step: run over the whole arena (`update`) or on each finished tile of a weight gradient
+  /// (the fused update).
   template <class T>
   auto stepper(std::uint64_t) const noexcept {
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum);
     const bool plain = momentum == 0.f, nest = nesterov;
-    return [=](T* w, const T* g, T* m, std::size_t n, std::size_t) noexcept {
-    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = simd::lanes<T, B>;
-      auto wi = L::load(w + i);
-      const auto gi = L::load(g + i);
+    return [=]<bool Partial>(T* w, const T* g, T* m, std::size_t, std::size_t n) noexcept {
+      const detail::update_lanes<T, Partial> L{n};
+      auto wi = L.load(w);
+      const auto gi = L.load(g);
       if (plain) {
         wi -= lr * gi;
       } else {
-        const auto mi = mu * L::load(m + i) - lr * gi;
-        L::store(m + i, mi);
+        const auto mi = mu * L.load(m) - lr * gi;
+        L.store(m, mi);
         wi += nest ? mu * mi - lr * gi : mi;
       }
-      L::store(w + i, wi);
-    });
+      L.store(w, wi);
     };
   }
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
-    stepper<T>(t)(w, g, state, n, stride);
+    detail::vector_step(stepper<T>(t), w, g, state, n, stride);
   }
 };
 
 namespace detail {
-/// Adam's update of step t over n parameters, its constants computed once (see adam::stepper).
+/// Adam's update of step t, its constants computed once (see adam::stepper).
 template <class T>
 struct adam_step {
   T alpha, one_b1, one_b2, eps;
@@ -80,17 +115,17 @@ struct adam_step {
     eps = static_cast<T>(epsilon);
   }
 
-  void operator()(T* w, const T* g, T* m, T* v, std::size_t n) const noexcept {
-  simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-    using L = simd::lanes<T, B>;
-    const auto gi = L::load(g + i);
-    auto mi = L::load(m + i), vi = L::load(v + i);
+  /// One native vector (its first n lanes when Partial): w, g, and the moments m and v.
+  template <bool Partial>
+  void run(T* w, const T* g, T* m, T* v, std::size_t n) const noexcept {
+    const update_lanes<T, Partial> L{n};
+    const auto gi = L.load(g);
+    auto mi = L.load(m), vi = L.load(v);
     mi += (gi - mi) * one_b1;
     vi += (gi * gi - vi) * one_b2;
-    L::store(m + i, mi);
-    L::store(v + i, vi);
-    L::store(w + i, L::load(w + i) - alpha * mi / (L::sqrt(vi) + eps));
-  });
+    L.store(m, mi);
+    L.store(v, vi);
+    L.store(w, L.load(w) - alpha * mi / (L.sqrt(vi) + eps));
   }
 };
 }  // namespace detail
@@ -114,13 +149,13 @@ struct adam {
   template <class T>
   auto stepper(std::uint64_t t) const noexcept {
     const detail::adam_step<T> step(t, learning_rate, beta_1, beta_2, epsilon);
-    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
-      step(w, g, state, state + stride, n);
+    return [=]<bool Partial>(T* w, const T* g, T* state, std::size_t stride, std::size_t n) noexcept {
+      step.template run<Partial>(w, g, state, state + stride, n);
     };
   }
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
-    stepper<T>(t)(w, g, state, n, stride);
+    detail::vector_step(stepper<T>(t), w, g, state, n, stride);
   }
 };
 
@@ -143,18 +178,16 @@ struct adamw {
   auto stepper(std::uint64_t t) const noexcept {
     const T decay = static_cast<T>(weight_decay) * static_cast<T>(learning_rate);
     const detail::adam_step<T> step(t, learning_rate, beta_1, beta_2, epsilon);
-    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
-      simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-        using L = simd::lanes<T, B>;
-        const auto wi = L::load(w + i);
-        L::store(w + i, wi - wi * decay);
-      });
-      step(w, g, state, state + stride, n);
+    return [=]<bool Partial>(T* w, const T* g, T* state, std::size_t stride, std::size_t n) noexcept {
+      const detail::update_lanes<T, Partial> L{n};
+      const auto wi = L.load(w);
+      L.store(w, wi - wi * decay);
+      step.template run<Partial>(w, g, state, state + stride, n);
     };
   }
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
-    stepper<T>(t)(w, g, state, n, stride);
+    detail::vector_step(stepper<T>(t), w, g, state, n, stride);
   }
 };
 
@@ -180,35 +213,33 @@ struct rmsprop {
     const T r = static_cast<T>(rho), one_r = T(1) - static_cast<T>(rho);
     const T lr = static_cast<T>(learning_rate), mu = static_cast<T>(momentum), eps = static_cast<T>(epsilon);
     const bool center = centered, with_momentum = momentum > 0.f;
-    return [=](T* w, const T* g, T* state, std::size_t n, std::size_t stride) noexcept {
-    T* v = state;
-    T* mb = state + stride;
-    T* a = state + 2 * stride;
-    simd::for_each_lane<T>(n, [&]<std::size_t B>(std::size_t i) {
-      using L = simd::lanes<T, B>;
-      const auto gi = L::load(g + i);
-      const auto vi = r * L::load(v + i) + one_r * gi * gi;
-      L::store(v + i, vi);
+    return [=]<bool Partial>(T* w, const T* g, T* state, std::size_t stride, std::size_t n) noexcept {
+      const detail::update_lanes<T, Partial> L{n};
+      T* v = state;
+      T* mb = state + stride;
+      T* a = state + 2 * stride;
+      const auto gi = L.load(g);
+      const auto vi = r * L.load(v) + one_r * gi * gi;
+      L.store(v, vi);
       auto d = vi + eps;
       if (center) {
-        const auto ai = r * L::load(a + i) + one_r * gi;
-        L::store(a + i, ai);
+        const auto ai = r * L.load(a) + one_r * gi;
+        L.store(a, ai);
         d = vi - ai * ai + eps;
       }
-      const auto step = lr * gi / L::sqrt(d);
+      const auto step = lr * gi / L.sqrt(d);
       if (with_momentum) {
-        const auto bi = mu * L::load(mb + i) + step;
-        L::store(mb + i, bi);
-        L::store(w + i, L::load(w + i) - bi);
+        const auto bi = mu * L.load(mb) + step;
+        L.store(mb, bi);
+        L.store(w, L.load(w) - bi);
       } else {
-        L::store(w + i, L::load(w + i) - step);
+        L.store(w, L.load(w) - step);
       }
-    });
     };
   }
   template <class T>
   void update(T* w, const T* g, T* state, std::size_t n, std::size_t stride, std::uint64_t t) const noexcept {
-    stepper<T>(t)(w, g, state, n, stride);
+    detail::vector_step(stepper<T>(t), w, g, state, n, stride);
   }
 };
 

@@ -80,7 +80,7 @@ class trainer {
   trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {}, seed s = {})
       : model_(&model), opt_(std::move(opt)), cap_(max_batch),
         ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch),
-        partial_(fused_update ? detail::partial_sum_size<Model>(max_batch) : 0), seed_(s.value) {
+        partial_(fused_update ? detail::update_scratch_size<Model>(max_batch) : 0), seed_(s.value) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
     if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
     check_clipping_("frost::make_trainer");
@@ -219,15 +219,18 @@ class trainer {
     check_finite_ = on;
   }
   bool check_finite() const noexcept { return check_finite_; }
-  /// Bytes this trainer allocated: workspace, gradients (none when fused), partial sums of long
-  /// reductions (fused only, `partial_sum_bytes`) and optimizer state.
+  /// Bytes this trainer allocated: workspace, gradients (none when fused), the fused update's
+  /// scratch (`update_scratch_bytes`) and optimizer state.
   std::size_t allocated_bytes() const noexcept {
     return (ws_.size() + partial_.size() + optimizer_type::state_size) * sizeof(scalar_type) + gradient_bytes;
   }
-  /// Bytes of scratch a fused update keeps for the partial sums of weight-gradient reductions
-  /// over more than kernels::weight_block_rows rows (a convolution's positions, a dense layer
-  /// above batch 256): the largest such layer's parameters, or 0.
-  std::size_t partial_sum_bytes() const noexcept { return partial_.size() * sizeof(scalar_type); }
+  /// Bytes of scratch a fused update keeps, at most one layer's parameters (0 for most small
+  /// networks): the partial sums of a weight-gradient reduction over more than
+  /// kernels::weight_block_rows rows (a convolution's positions, a dense layer above batch 256),
+  /// or the whole gradient of a wide layer (512 float units or more: its tiles sweep W by column
+  /// strips, so it is updated in one pass as soon as it is complete) or of a custom layer that
+  /// takes no gradient sink. It is reused layer after layer.
+  std::size_t update_scratch_bytes() const noexcept { return partial_.size() * sizeof(scalar_type); }
 
  private:
   template <class, class, class, bool>
@@ -347,7 +350,7 @@ class trainer {
   std::size_t cap_;
   aligned_buffer<scalar_type> ws_;
   [[no_unique_address]] std::conditional_t<KeepGradients, gradients<Model>, detail::no_gradient_arena> grads_;
-  aligned_buffer<scalar_type> partial_;  // fused: partial sums of long weight-gradient reductions
+  aligned_buffer<scalar_type> partial_;  // fused: the update's scratch (update_scratch_bytes)
   std::unique_ptr<thread_pool> pool_;  // null for one thread
   bool check_finite_ = false;
   std::uint64_t seed_ = 0;    // the trainer's random stream (dropout): pass k draws from key (seed, k)
