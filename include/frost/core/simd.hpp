@@ -252,6 +252,21 @@ inline void for_each_lane(std::size_t n, Body&& body) {
   for (std::size_t i = vector_end; i < n; ++i) body.template operator()<0>(i);
 }
 
+/// `v` as it is, rounded: the compiler may not fuse the operation that produced it with the
+/// one that uses it (a product into a sum, as a fused multiply-add). Where an exact sequence of
+/// roundings matters (the optimizers, Keras's equations one rounding per operation), whether a
+/// multiply-add is fused must not depend on the context a function is inlined into. Costs no
+/// instruction.
+template <class V>
+inline V rounded(V v) noexcept {
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+  asm("" : "+v"(v));
+#elif defined(__GNUC__) || defined(__clang__)
+  asm("" : "+w"(v));
+#endif
+  return v;
+}
+
 /// Is `V` a vector (rather than a scalar)?
 template <class V>
 inline constexpr bool is_vector_v = !std::is_arithmetic_v<V>;

@@ -84,12 +84,13 @@ struct sgd {
       const detail::update_lanes<T, Partial> L{n};
       auto wi = L.load(w);
       const auto gi = L.load(g);
+      using simd::rounded;  // one rounding per operation, as Keras's equations
       if (plain) {
-        wi -= lr * gi;
+        wi -= rounded(lr * gi);
       } else {
-        const auto mi = mu * L.load(m) - lr * gi;
+        const auto mi = rounded(mu * L.load(m)) - rounded(lr * gi);
         L.store(m, mi);
-        wi += nest ? mu * mi - lr * gi : mi;
+        wi += nest ? rounded(mu * mi) - rounded(lr * gi) : mi;
       }
       L.store(w, wi);
     };
@@ -119,10 +120,11 @@ struct adam_step {
   template <bool Partial>
   void run(T* w, const T* g, T* m, T* v, std::size_t n) const noexcept {
     const update_lanes<T, Partial> L{n};
+    using simd::rounded;  // one rounding per operation, as Keras's equations
     const auto gi = L.load(g);
     auto mi = L.load(m), vi = L.load(v);
-    mi += (gi - mi) * one_b1;
-    vi += (gi * gi - vi) * one_b2;
+    mi += rounded((gi - mi) * one_b1);
+    vi += rounded((rounded(gi * gi) - vi) * one_b2);
     L.store(m, mi);
     L.store(v, vi);
     L.store(w, L.load(w) - alpha * mi / (L.sqrt(vi) + eps));
@@ -181,7 +183,7 @@ struct adamw {
     return [=]<bool Partial>(T* w, const T* g, T* state, std::size_t stride, std::size_t n) noexcept {
       const detail::update_lanes<T, Partial> L{n};
       const auto wi = L.load(w);
-      L.store(w, wi - wi * decay);
+      L.store(w, wi - simd::rounded(wi * decay));
       step.template run<Partial>(w, g, state, state + stride, n);
     };
   }
@@ -218,18 +220,19 @@ struct rmsprop {
       T* v = state;
       T* mb = state + stride;
       T* a = state + 2 * stride;
+      using simd::rounded;  // one rounding per operation, as Keras's equations
       const auto gi = L.load(g);
-      const auto vi = r * L.load(v) + one_r * gi * gi;
+      const auto vi = rounded(r * L.load(v)) + rounded(one_r * gi * gi);
       L.store(v, vi);
       auto d = vi + eps;
       if (center) {
-        const auto ai = r * L.load(a) + one_r * gi;
+        const auto ai = rounded(r * L.load(a)) + rounded(one_r * gi);
         L.store(a, ai);
-        d = vi - ai * ai + eps;
+        d = vi - rounded(ai * ai) + eps;
       }
       const auto step = lr * gi / L.sqrt(d);
       if (with_momentum) {
-        const auto bi = mu * L.load(mb) + step;
+        const auto bi = rounded(mu * L.load(mb)) + step;
         L.store(mb, bi);
         L.store(w, L.load(w) - bi);
       } else {
