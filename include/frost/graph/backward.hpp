@@ -92,33 +92,35 @@ void backward_node(const Model& m, const pass_buffers<T>& b, std::size_t rows, c
       constexpr bool fuse = activation_pending && f.fuses_activation && !params_last;
       if constexpr (p.needs_param_grad[I] && activation_pending && !fuse)
         L::template backward<In...>(stage<backward_stage::activation>{}, args({0, rows}));
-      // Generic, so that a frozen layer's params stage is never instantiated.
+      // Never instantiated for a layer without a params stage (a frozen one).
       auto params_stage = [&](auto) {
-        // dW (and db, and f' when fused) split by units: each share touches only its columns.
-        constexpr bool whole = !f.params_take_sink || Sinks::template whole_block<Model, I>;
-        T* const dparams = sinks.template dparams<Model, I>();
-        const auto sink = sinks.template sink<Model, I>(dparams);
-        run_parts(pool, f.param_grad_splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
-          backward_args<T> a = args({0, rows});
-          a.dparams = dparams;
-          a.with_activation = fuse;
-          a.share = share;
-          if constexpr (!f.params_take_sink)
-            L::template backward<In...>(stage<backward_stage::params>{}, a);
-          else if constexpr (whole)
-            L::template backward<In...>(stage<backward_stage::params>{}, a, kernels::store_gradient{});
-          else
-            L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
-        });
-        // A layer written without a sink, or one the sinks take whole, stored its gradient block
-        // (in the fused update's scratch): it goes to the sink as one span.
-        if constexpr (whole) {
-          // Split as the optimizer splits its pass over an arena: only where it is large.
-          const bool split = pool != nullptr && pool->size() > 1 && f.params >= 65536 * pool->size();
-          run_parts(pool, split, [&](part share) noexcept {
-            const index_range r = share.of(f.params, 64 / sizeof(T));
-            if (!r.empty()) sink.span(dparams + r.begin, dparams + r.begin, r.size());
+        if constexpr (p.needs_param_grad[I]) {
+          // dW (and db, and f' when fused) split by units: each share touches only its columns.
+          constexpr bool whole = !f.params_take_sink || Sinks::template whole_block<Model, I>;
+          T* const dparams = sinks.template dparams<Model, I>();
+          const auto sink = sinks.template sink<Model, I>(dparams);
+          run_parts(pool, f.param_grad_splits_units && worth_splitting(product_flops, pool), [&](part share) noexcept {
+            backward_args<T> a = args({0, rows});
+            a.dparams = dparams;
+            a.with_activation = fuse;
+            a.share = share;
+            if constexpr (!f.params_take_sink)
+              L::template backward<In...>(stage<backward_stage::params>{}, a);
+            else if constexpr (whole)
+              L::template backward<In...>(stage<backward_stage::params>{}, a, kernels::store_gradient{});
+            else
+              L::template backward<In...>(stage<backward_stage::params>{}, a, sink);
           });
+          // A layer written without a sink, or one the sinks take whole, stored its gradient block
+          // (in the fused update's scratch): it goes to the sink as one span.
+          if constexpr (whole) {
+            // Split as the optimizer splits its pass over an arena: only where it is large.
+            const bool split = pool != nullptr && pool->size() > 1 && f.params >= 65536 * pool->size();
+            run_parts(pool, split, [&](part share) noexcept {
+              const index_range r = share.of(f.params, 64 / sizeof(T));
+              if (!r.empty()) sink.span(dparams + r.begin, dparams + r.begin, r.size());
+            });
+          }
         }
       };
       if constexpr (p.needs_param_grad[I] && !params_last) params_stage(0);
