@@ -268,6 +268,21 @@ TEST_CASE("fused update: memory and what needs the gradient arena", "[train][fus
                       Catch::Contains("keep_gradients") && Catch::Contains("clip"));
   REQUIRE_NOTHROW(make_trainer(m, categorical_crossentropy{}, adam{.clipnorm = 1.f}, 32, keep_gradients));
 
+  // fit's finite-check mode likewise, before the first step.
+  {
+    matrix<float, 12> xs(8);
+    frost_test::fill_uniform(xs.values(), 10);
+    const auto ys = one_hot<4>(xs);
+    const net untouched = m;
+    REQUIRE_THROWS_WITH(fit(fused, xs, ys, {.epochs = 1, .verbose = 0, .check_finite = true}),
+                        Catch::Contains("frost::keep_gradients"));
+    require_same_state(m, untouched);
+    REQUIRE(fused.get_optimizer().iterations() == 0);
+    REQUIRE_FALSE(fused.check_finite());
+    REQUIRE(fit(kept, xs, ys, {.epochs = 1, .verbose = 0, .check_finite = true}).size() == 1);
+    m = untouched;
+  }
+
   // Clipping switched on through config() later: the step refuses before anything changes.
   matrix<float, 12> x(4);
   frost_test::fill_uniform(x.values(), 9);

@@ -85,9 +85,16 @@ TEST_CASE("Keras CNN, convolutional base frozen (Adam): outputs, losses, gradien
   const auto kernel6 = FROST_STEPS3(F, kernel_6_after_step_), bias6 = FROST_STEPS3(F, bias_6_after_step_);
   auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::adam{.learning_rate = float(F::optimizer::learning_rate)},
                                 F::rows, frost::keep_gradients);
+  // The same steps on the fused path (the default trainer): the same bits, so the fixtures hold
+  // for it too.
+  net fused_model = m;
+  auto fused = frost::make_trainer(fused_model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = float(F::optimizer::learning_rate)}, F::rows);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);
+    REQUIRE(fused.step(x, y) == loss);
+    REQUIRE(frost_test::same_bytes(fused_model.trainable_parameters(), m.trainable_parameters()));
+    REQUIRE(frost_test::same_bytes(fused_model.state(), m.state()));
     REQUIRE(loss == Approx(F::loss[s]).epsilon(1e-5));
     expect_close(tr.last_gradients().layer<6>().kernel(), grad_kernel[s]);
     expect_close(tr.last_gradients().layer<6>().bias(), grad_bias[s]);
@@ -127,9 +134,16 @@ TEST_CASE("Keras CNN, everything trainable (SGD with momentum): batch statistics
                                 frost::sgd{.learning_rate = float(F::optimizer::learning_rate),
                                            .momentum = float(F::optimizer::momentum)},
                                 F::rows, frost::keep_gradients);
+  // The same steps on the fused path (the default trainer): the same bits, so the fixtures hold
+  // for it too.
+  net fused_model = m;
+  auto fused = frost::make_trainer(fused_model, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = float(F::optimizer::learning_rate), .momentum = float(F::optimizer::momentum)}, F::rows);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);
+    REQUIRE(fused.step(x, y) == loss);
+    REQUIRE(frost_test::same_bytes(fused_model.trainable_parameters(), m.trainable_parameters()));
+    REQUIRE(frost_test::same_bytes(fused_model.state(), m.state()));
     REQUIRE(loss == Approx(F::loss[s]).epsilon(1e-5));
     const auto& g = tr.last_gradients();
     expect_close(g.layer<0>().kernel(), gk0[s]);
@@ -173,9 +187,16 @@ TEST_CASE("Keras CNN with strides, same padding, average and global pooling (RMS
   const auto k3 = FROST_STEPS2(F, kernel_3_after_step_), b1 = FROST_STEPS2(F, beta_1_after_step_);
   auto tr = frost::make_trainer(m, frost::binary_crossentropy{}, frost::rmsprop{.learning_rate = float(F::optimizer::learning_rate)},
                                 F::rows, frost::keep_gradients);
+  // The same steps on the fused path (the default trainer): the same bits, so the fixtures hold
+  // for it too.
+  net fused_model = m;
+  auto fused = frost::make_trainer(fused_model, frost::binary_crossentropy{}, frost::rmsprop{.learning_rate = float(F::optimizer::learning_rate)}, F::rows);
   for (std::size_t s = 0; s < F::steps; ++s) {
     INFO("step " << s);
     const float loss = tr.step(x, y);
+    REQUIRE(fused.step(x, y) == loss);
+    REQUIRE(frost_test::same_bytes(fused_model.trainable_parameters(), m.trainable_parameters()));
+    REQUIRE(frost_test::same_bytes(fused_model.state(), m.state()));
     REQUIRE(loss == Approx(F::loss[s]).epsilon(1e-5));
     const auto& g = tr.last_gradients();
     expect_close(g.layer<0>().kernel(), gk0[s]);
