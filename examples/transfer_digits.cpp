@@ -68,8 +68,9 @@ int main(int argc, char** argv) {
   std::printf("time per step, frozen / all trainable: %.2f (median over each phase's steps after the first %zu; a\n"
               "step here is what fit does for one batch: copy the shuffled rows, train, update the accuracy)\n",
               head_us / full_us, warm_up);
-  std::printf("trainer memory (gradients + adam state + workspace for batch %zu): %zu bytes all trainable, "
-              "%zu bytes frozen, %zu bytes saved\n\n",
+  // The update is fused into backward: a trainer stores no gradient, only Adam's state and its workspace.
+  std::printf("trainer memory (adam state + workspace for batch %zu; no gradients, the update is fused): %zu bytes "
+              "all trainable, %zu bytes frozen, %zu bytes saved\n\n",
               batch, full_bytes, head_bytes, full_bytes - head_bytes);
 
   // 3. Both histories: CSV files (Keras's CSVLogger) and, with gnuplot, the curves side by side.

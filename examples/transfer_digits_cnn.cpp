@@ -103,17 +103,18 @@ int main(int argc, char** argv) {
   std::printf("frozen conv2d kernels after fine-tuning: %s\n\n", kernel_unchanged ? "unchanged" : "CHANGED");
 
   const std::size_t head_bytes = head_trainer.allocated_bytes();
-  constexpr std::size_t full_state =
-      (gradients<full_model>::size + optimizer<full_model, adam>::state_size) * sizeof(float);
-  constexpr std::size_t head_state =
-      (gradients<tuned_model>::size + optimizer<tuned_model, adam>::state_size) * sizeof(float);
+  // Adam's state exists for trainable parameters only; the trainers store no gradient at all
+  // (the update is fused into backward).
+  constexpr std::size_t full_state = optimizer<full_model, adam>::state_size * sizeof(float);
+  constexpr std::size_t head_state = optimizer<tuned_model, adam>::state_size * sizeof(float);
+  static_assert(decltype(full_trainer)::gradient_bytes == 0 && decltype(head_trainer)::gradient_bytes == 0);
   std::printf("time per step, frozen / all trainable: %.2f (a step here is what fit does for one batch: copy the\n"
               "shuffled rows, train, update the accuracy)\n",
               head_us / full_us);
-  std::printf("gradients + adam state: %zu bytes all trainable, %zu bytes frozen, %zu bytes saved\n", full_state,
+  std::printf("adam state: %zu bytes all trainable, %zu bytes frozen, %zu bytes saved\n", full_state,
               head_state, full_state - head_state);
-  std::printf("trainer memory (gradients + adam state + workspace for batch %zu): %zu bytes all trainable, "
-              "%zu bytes frozen, %zu bytes saved\n",
+  std::printf("trainer memory (adam state, workspace for batch %zu and update scratch; no gradients, the update "
+              "is fused): %zu bytes all trainable, %zu bytes frozen, %zu bytes saved\n",
               batch, full_bytes, head_bytes, full_bytes - head_bytes);
 
   to_csv(h_full, "digits_cnn_history_all_trainable.csv");
