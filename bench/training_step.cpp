@@ -25,6 +25,10 @@
 // keep_gradients: gradient arena, then the update). Counter `bytes`: the trainer's
 // allocated_bytes(). Run them interleaved (--benchmark_enable_random_interleaving=true) and
 // compare within one run.
+//
+// Then "threads/784-300-100-10/b50/<config>/<n>": a 784-300-100-10 network (relu, softmax) at
+// batch 50, its first layer frozen or all trainable, on a trainer made with threads{n}, n = 1, 2:
+// a step that threads must never make slower.
 
 #include "peers/frost_models.hpp"
 #include "peers/workloads.hpp"
@@ -238,6 +242,33 @@ void update_path(benchmark::State& state) {
   state.counters["bytes"] = double(trainer.allocated_bytes());
 }
 
+using mlp_784_300 = frost::sequential<frost::input<784>, frost::dense<300, frost::relu>, frost::dense<100, frost::relu>,
+                                      frost::dense<10, frost::softmax>>;
+
+template <bool FirstFrozen, std::size_t Threads>
+void threads_case(benchmark::State& state) {
+  constexpr std::size_t batch = 50;
+  auto model = [] {
+    if constexpr (FirstFrozen) return frost::freeze<0>(mlp_784_300::init(42));
+    else return mlp_784_300::init(42);
+  }();
+  frost::matrix<float, 784> x(batch);
+  frost::matrix<float, 10> y(batch);
+  std::uint32_t r = 777;
+  for (float& v : x.values()) {
+    r = r * 1664525u + 1013904223u;
+    v = float(r >> 8) / float(1u << 24);
+  }
+  for (std::size_t i = 0; i < batch; ++i) y(i, i % 10) = 1.f;
+  auto trainer = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.001f},
+                                     batch, frost::threads{Threads});
+  for (int i = 0; i < 3; ++i) trainer.step(x, y);
+  for (auto _ : state) {
+    float loss = trainer.step(x, y);
+    benchmark::DoNotOptimize(loss);
+  }
+}
+
 std::string number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -285,6 +316,14 @@ int main(int argc, char** argv) {
   update_case("update/W2", 128, update_path<frost_peers::w2, false>, update_path<frost_peers::w2, true>);
   update_case("update/W3", 256, update_path<frost_peers::w3, false>, update_path<frost_peers::w3, true>);
   update_case("update/CNN", 32, update_path<frost_peers::cnn, false>, update_path<frost_peers::cnn, true>);
+
+  auto threads_reg = [&](const char* name, auto fn) {
+    benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMicrosecond)->MinTime(min_time)->UseRealTime();
+  };
+  threads_reg("threads/784-300-100-10/b50/first_frozen/1", threads_case<true, 1>);
+  threads_reg("threads/784-300-100-10/b50/first_frozen/2", threads_case<true, 2>);
+  threads_reg("threads/784-300-100-10/b50/trainable/1", threads_case<false, 1>);
+  threads_reg("threads/784-300-100-10/b50/trainable/2", threads_case<false, 2>);
 
   benchmark::AddCustomContext("network", "input<100>, dense<64, relu>, dense<32, relu>, dense<10, softmax>");
   benchmark::AddCustomContext("flop_per_sample_train_trainable", number(flops_trainable));
