@@ -34,7 +34,7 @@ namespace frost {
 /// parameter's gradient, then the optimizer updates from it (the unfused path). Needed for
 /// `last_gradients()`, finite-check mode (`check_finite(true)`, fit's `.check_finite`) and
 /// clipping (`clipnorm`, `global_clipnorm`); otherwise the fused default gives the same bits
-/// with less memory and time.
+/// with less memory (docs/performance.md, "The fused update").
 /// ```cpp
 /// auto tr = frost::make_trainer(model, loss, frost::adam{.global_clipnorm = 1.f}, 32, frost::keep_gradients);
 /// static_assert(!decltype(tr)::fused_update);
