@@ -322,6 +322,9 @@ def build_info(cache_path):
 # Markdown.
 
 def fmt_us(us):
+    # Below 1 µs (batch-1 inference) one decimal would hide a 1.5× difference.
+    if us < 1:
+        return f"{us:.2f}"
     return f"{us:,.1f}" if us < 10_000 else f"{us:,.0f}"
 
 

@@ -1,9 +1,12 @@
+#include <frost/expr/activations.hpp>
 #include <frost/kernels/gemm.hpp>
 
 #include "support/gradcheck.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -182,4 +185,44 @@ TEMPLATE_TEST_CASE("gemm forward and weight products on wide layers copy strips 
   check_products<7, 515, TestType>(m);
   check_fused<5, 530, TestType>(m);
   check_products<33, 512, TestType>(m);
+}
+
+namespace {
+// Y = softmax(X·W + b) row by row, the softmax run on each row's accumulators (rows of at most
+// one vector), against a double-precision reference.
+template <std::size_t K, std::size_t N, class T>
+void check_softmax_epilogue(std::size_t m) {
+  std::vector<T> x(m * K), w(K * N), b(N);
+  frost_test::fill_uniform(x, 11 + m);
+  frost_test::fill_uniform(w, 12 + K);
+  frost_test::fill_uniform(b, 13 + N);
+  std::vector<T> y(m * N + 1, T(7));
+  frost::kernels::gemm_forward<K, N>(x.data(), m, w.data(), b.data(), y.data(), static_cast<T*>(nullptr),
+                                     frost::activations::softmax::row_function{});
+  const double tol = sizeof(T) == 4 ? 1e-5 : 1e-12;
+  for (std::size_t i = 0; i < m; ++i) {
+    std::vector<double> z(N);
+    double top = -1e300, sum = 0;
+    for (std::size_t j = 0; j < N; ++j) {
+      z[j] = b[j];
+      for (std::size_t k = 0; k < K; ++k) z[j] += double(x[i * K + k]) * w[k * N + j];
+      top = std::max(top, z[j]);
+    }
+    for (std::size_t j = 0; j < N; ++j) sum += std::exp(z[j] - top);
+    for (std::size_t j = 0; j < N; ++j) REQUIRE(frost_test::close(y[i * N + j], std::exp(z[j] - top) / sum, tol));
+  }
+  REQUIRE(y[m * N] == T(7));  // nothing written past the last row
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("gemm epilogue over whole rows runs softmax on each row's accumulators", "[kernels][gemm]", float,
+                   double) {
+  constexpr std::size_t L = frost::simd::native<TestType>::width;
+  const std::size_t m = GENERATE(1u, 3u, 9u, 17u);
+  CAPTURE(m);
+  check_softmax_epilogue<1, 1, TestType>(m);
+  check_softmax_epilogue<32, 3, TestType>(m);
+  check_softmax_epilogue<5, L - 1, TestType>(m);
+  check_softmax_epilogue<33, L, TestType>(m);
+  check_softmax_epilogue<300, 2, TestType>(m);
 }

@@ -161,6 +161,27 @@ struct softmax {
   static constexpr std::string_view name = "softmax";
   static constexpr backward_reads reads = backward_reads::output;
   static constexpr bool outputs_probabilities = true;
+  /// The softmax of one row held in one vector, its first n lanes used (the rest come out 0).
+  template <class V>
+  static V row(V v, std::size_t n) noexcept {
+    using T = simd::element_t<V>;
+    constexpr std::size_t L = sizeof(V) / sizeof(T);
+    V lanes{};
+    for (std::size_t l = 0; l < L; ++l) lanes[l] = static_cast<T>(l);
+    const auto used = lanes < simd::splat<V>(static_cast<T>(n));
+    const T top = simd::reduce_max<T, sizeof(V)>(simd::select(used, v, simd::splat<V>(-std::numeric_limits<T>::infinity())));
+    const V e = simd::select(used, simd::exp(v - simd::splat<V>(top)), V{});
+    return e * simd::splat<V>(T{1} / simd::reduce_add<T, sizeof(V)>(e));
+  }
+  /// `row` as a product's epilogue on rows of at most one vector: the layer's sums go from
+  /// the accumulators to probabilities without being stored first.
+  struct row_function {
+    static constexpr bool whole_row = true;
+    template <class V>
+    V operator()(V v, std::size_t n) const noexcept {
+      return row(v, n);
+    }
+  };
   template <std::size_t N, class T>
   static void forward(T* z, std::size_t rows) noexcept {
     constexpr std::size_t L = simd::native<T>::width;
@@ -168,15 +189,7 @@ struct softmax {
       // A row fits one vector: max, e^(z - max), sum and scale all in registers.
       using V = simd::native_t<T>;
       constexpr std::size_t B = simd::simd_bytes;
-      V lanes{};
-      for (std::size_t l = 0; l < L; ++l) lanes[l] = static_cast<T>(l);
-      const auto used = lanes < simd::splat<V>(N);
-      const V lowest = simd::splat<V>(-std::numeric_limits<T>::infinity());
-      auto one_row = [&](V v) {
-        const T top = simd::reduce_max<T, B>(simd::select(used, v, lowest));
-        const V e = simd::select(used, simd::exp(v - simd::splat<V>(top)), V{});
-        return e * simd::splat<V>(T{1} / simd::reduce_add<T, B>(e));
-      };
+      auto one_row = [&](V v) { return row(v, N); };
       auto load_row = [&](const T* row) { return N == L ? simd::load<T, B>(row) : simd::load_n<T, B>(row, N); };
       auto store_row = [&](T* row, V y) {
         if constexpr (N == L) simd::store<T, B>(row, y);

@@ -108,6 +108,33 @@ template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, c
   using V = vec_t<T, B>;
   constexpr std::size_t L = B / sizeof(T);
   V acc[R][VN];
+  if constexpr (R == 1 && VN < 8) {
+    // One row (a batch of one, or the rows after the last whole tile): VN chains of kb FMAs
+    // would wait on the FMA's latency. Instead S = 8 / VN sets of accumulators take every S-th
+    // k, and are summed pairwise at the end: 8 independent chains, as a tile of 8 rows has.
+    constexpr std::size_t S = 8 / VN;
+    V sum[S][VN];
+    for (std::size_t v = 0; v < VN; ++v) {
+      sum[0][v] = prev ? load_lanes<T, B, Partial>(prev + v * L, n) : (init ? load_lanes<T, B, Partial>(init + v * L, n) : V{});
+      for (std::size_t s = 1; s < S; ++s) sum[s][v] = V{};
+    }
+    std::size_t k = 0;
+    for (; k + S <= kb; k += S)
+      for (std::size_t s = 0; s < S; ++s) {
+        const V xb = broadcast<T, B>(x[k + s]);
+        for (std::size_t v = 0; v < VN; ++v)
+          sum[s][v] += xb * load_lanes<T, B, Partial && !PaddedW>(w + (k + s) * ldw + v * L, n);
+      }
+    for (std::size_t s = 0; k < kb; ++k, ++s) {
+      const V xb = broadcast<T, B>(x[k]);
+      for (std::size_t v = 0; v < VN; ++v)
+        sum[s][v] += xb * load_lanes<T, B, Partial && !PaddedW>(w + k * ldw + v * L, n);
+    }
+    for (std::size_t h = S / 2; h >= 1; h /= 2)
+      for (std::size_t s = 0; s < h; ++s)
+        for (std::size_t v = 0; v < VN; ++v) sum[s][v] += sum[s + h][v];
+    for (std::size_t v = 0; v < VN; ++v) acc[0][v] = sum[0][v];
+  } else {
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < VN; ++v)
       acc[r][v] = prev ? load_lanes<T, B, Partial>(prev + r * ldy + v * L, n)
@@ -120,12 +147,19 @@ template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, c
       for (std::size_t v = 0; v < VN; ++v) acc[r][v] += xb * wv[v];
     }
   }
+  }
   if (raw != nullptr)
     for (std::size_t r = 0; r < R; ++r)
       for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(raw + r * ldy + v * L, acc[r][v], n);
   if (act != nullptr)
     for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t v = 0; v < VN; ++v) store_lanes<T, B, Partial>(act + r * ldy + v * L, f(acc[r][v]), n);
+      for (std::size_t v = 0; v < VN; ++v) {
+        // An epilogue over whole rows (softmax) sees each row's one vector and its lanes.
+        if constexpr (requires { F::whole_row; })
+          store_lanes<T, B, Partial>(act + r * ldy + v * L, f(acc[r][v], Partial ? n : L), n);
+        else
+          store_lanes<T, B, Partial>(act + r * ldy + v * L, f(acc[r][v]), n);
+      }
 }
 
 // R rows of columns [j0, j0 + nb) of X(R×kb)·W(kb×·) (with WithPartial false: whole vectors only,
@@ -147,14 +181,11 @@ inline void tile_rows(const T* x, std::size_t ldx, const T* w, std::size_t ldw, 
 // vector registers (AVX-512: 8 rows × 2 vectors = 16 accumulators, 2 loads and 8 broadcasts per
 // 16 FMAs), else 4; then single rows. (One tile height per target keeps the number of kernel
 // instantiations, and so compile time, down; batches are mostly multiples of 8.)
+inline constexpr std::size_t row_tile = simd_bytes == 64 ? 8 : 4;
 template <class Rows>
 inline void for_row_tiles(std::size_t m, Rows&& rows) {
   std::size_t i = 0;
-  if constexpr (simd_bytes == 64) {
-    for (; i + 8 <= m; i += 8) rows.template operator()<8>(i);
-  } else {
-    for (; i + 4 <= m; i += 4) rows.template operator()<4>(i);
-  }
+  for (; i + row_tile <= m; i += row_tile) rows.template operator()<row_tile>(i);
   for (; i < m; ++i) rows.template operator()<1>(i);
 }
 
@@ -193,6 +224,16 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
       auto strip = [&]<std::size_t B, std::size_t VN, bool Partial>(std::size_t j) {
         constexpr std::size_t width = VN * (B / sizeof(T));
         const std::size_t n = std::min(width, jc + nb - j);
+        if (m < detail::row_tile) {
+          // Fewer rows than one tile (a batch of one): the copy would cost more than the masked
+          // loads it saves.
+          detail::for_row_tiles(m, [&]<std::size_t R>(std::size_t i) {
+            detail::forward_tile<R, B, VN, Partial, T, F>(
+                x + i * K + kc, K, wp + j, N, kb, raw ? raw + i * N + j : nullptr, last ? y + i * N + j : nullptr, N,
+                bias ? bias + j : nullptr, first ? nullptr : partial + i * N + j, jc + nb - j, f);
+          });
+          return;
+        }
         for (std::size_t k = 0; k < kb; ++k)
           for (std::size_t c = 0; c < width; ++c) packed[k * width + c] = c < n ? wp[k * N + j + c] : T{};
         auto rows = [&]<std::size_t R>(std::size_t i) {

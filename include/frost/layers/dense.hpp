@@ -4,6 +4,7 @@
 
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
+#include <frost/core/simd.hpp>
 #include <frost/expr/activations.hpp>
 #include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
@@ -106,6 +107,9 @@ struct dense : layer_call<dense<Units, Activation>> {
     if constexpr (activation::elementwise) {
       kernels::gemm_forward<In::size, Units>(a.x, a.rows, w, bias, a.y, a.kept, typename activation::function{},
                                              a.share);
+    } else if constexpr (requires { typename activation_type::row_function; } && Units <= simd::native<T>::width) {
+      // Each row is one vector: the activation (softmax) runs on the accumulators.
+      kernels::gemm_forward<In::size, Units>(a.x, a.rows, w, bias, a.y, a.kept, typename activation_type::row_function{});
     } else {
       T* sums = a.kept != nullptr ? a.kept : a.y;
       kernels::gemm_forward<In::size, Units>(a.x, a.rows, w, bias, sums);

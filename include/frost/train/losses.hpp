@@ -8,6 +8,7 @@
 /// with respect to that layer's pre-activation z, where the chain rule collapses to (p − y)/N.
 
 #include <frost/core/error.hpp>
+#include <frost/core/simd.hpp>
 #include <frost/expr/activations.hpp>
 #include <frost/expr/derivative.hpp>
 #include <frost/expr/evaluate.hpp>
@@ -103,6 +104,44 @@ T crossentropy_row(const T* p, TargetAt&& y, T* g, T scale) noexcept {
   }
   return static_cast<T>(loss);
 }
+
+// Fused with softmax, rows of K ≤ one vector: crossentropy_row's loss and gradient, the same
+// bits, a row per vector (q = p / Σp in one division, the gradient in one pass; Σp and Σy in
+// crossentropy_row's order). `target(i)` is row i's targets as a vector, zero beyond K.
+// Returns the sum of the rows' losses.
+template <std::size_t K, class T, class Target>
+double crossentropy_fused_rows(const T* p, Target&& target, std::size_t rows, T* g, T scale) noexcept {
+  using V = simd::native_t<T>;
+  constexpr std::size_t B = simd::simd_bytes, L = simd::native<T>::width;
+  constexpr T eps = loss_epsilon<T>;
+  auto load_row = [](const T* at) { return K == L ? simd::load<T, B>(at) : simd::load_n<T, B>(at, K); };
+  double sum = 0;
+  for (std::size_t i = 0; i < rows; ++i) {
+    const V pv = load_row(p + i * K);
+    const V yv = target(i);
+    alignas(64) T pa[L], qa[L], ya[L];
+    simd::store<T, B>(pa, pv);
+    simd::store<T, B>(ya, yv);
+    T p_sum{}, y_sum{};
+    for (std::size_t j = 0; j < K; ++j) {
+      p_sum += pa[j];
+      y_sum += ya[j];
+    }
+    V q = pv / simd::splat<V>(p_sum);
+    q = simd::select(q < simd::splat<V>(eps), simd::splat<V>(eps), q);
+    q = simd::select(q > simd::splat<V>(T(1) - eps), simd::splat<V>(T(1) - eps), q);
+    simd::store<T, B>(qa, q);
+    double loss = 0;
+    for (std::size_t j = 0; j < K; ++j)
+      if (ya[j] != T{}) loss -= static_cast<double>(ya[j] * std::log(qa[j]));
+    sum += static_cast<double>(static_cast<T>(loss));
+    // ∂L/∂z_j = p_j Σy − y_j (Σp = 1).
+    const V dz = simd::splat<V>(scale) * (pv * simd::splat<V>(y_sum) - yv);
+    if constexpr (K == L) simd::store<T, B>(g + i * K, dz);
+    else simd::store_n<T, B>(g + i * K, dz, K);
+  }
+  return sum;
+}
 }  // namespace detail
 
 /// mean over samples of −Σ_j y_j log q_j, q = p / Σp clipped to [ε, 1 − ε], with one-hot (or
@@ -119,6 +158,13 @@ struct categorical_crossentropy {
   template <std::size_t K, bool Fused, class T>
   static T evaluate(const T* p, const T* y, std::size_t rows, T* g) noexcept {
     const T scale = T(1) / static_cast<T>(rows);
+    if constexpr (Fused && K <= simd::native<T>::width) {
+      auto target = [y](std::size_t i) {
+        return K == simd::native<T>::width ? simd::load<T, simd::simd_bytes>(y + i * K)
+                                           : simd::load_n<T, simd::simd_bytes>(y + i * K, K);
+      };
+      return static_cast<T>(detail::crossentropy_fused_rows<K>(p, target, rows, g, scale) / static_cast<double>(rows));
+    }
     double sum = 0;
     for (std::size_t i = 0; i < rows; ++i) {
       const T* yr = y + i * K;
@@ -153,6 +199,15 @@ struct sparse_categorical_crossentropy {
   template <std::size_t K, bool Fused, class T, class I>
   static T evaluate(const T* p, const I* labels, std::size_t rows, T* g) noexcept {
     const T scale = T(1) / static_cast<T>(rows);
+    if constexpr (Fused && K <= simd::native<T>::width) {
+      using V = simd::native_t<T>;
+      V lanes{};
+      for (std::size_t l = 0; l < simd::native<T>::width; ++l) lanes[l] = static_cast<T>(l);
+      auto target = [&](std::size_t i) {
+        return simd::select(lanes == simd::splat<V>(static_cast<T>(labels[i])), simd::splat<V>(T(1)), V{});
+      };
+      return static_cast<T>(detail::crossentropy_fused_rows<K>(p, target, rows, g, scale) / static_cast<double>(rows));
+    }
     double sum = 0;
     for (std::size_t i = 0; i < rows; ++i) {
       const std::size_t label = static_cast<std::size_t>(labels[i]);
