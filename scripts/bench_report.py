@@ -11,7 +11,8 @@ r<round>_t<threads>_<peer>_<variant>.json, and the quiet check's quiet.tsv besid
   - takes, per (peer, threads, case), the median over the kept rounds of the time per step, with
     its min and max: CPU time at 1 thread, wall-clock time at more (the peers time wall clock
     there, see bench/peers/README.md); for a peer run in several variants (libtorch at 2
-    threads, as is and with OMP_WAIT_POLICY=PASSIVE) the variant with the lower median is kept
+    threads, as is and with OMP_WAIT_POLICY=PASSIVE; Eigen as is and with subnormal numbers
+    flushed to zero, FROST_PEER_FLUSH_SUBNORMALS=1) the variant with the lower median is kept
     and named;
   - computes every ratio (× OpenBLAS floor, × frost, speedup over 1 thread, frozen over
     trainable, functional over sequential) per round, from two times measured in the same
@@ -50,7 +51,8 @@ FUNCTIONAL = "frost_functional"
 # Workloads after W1, W2, ...: the functional (DAG) models of bench/peers/workloads.hpp.
 GRAPH_WORKLOADS = ["residual", "two_branch"]
 CONFIG_ORDER = ["trainable", "frozen", "inference"]
-VARIANT_LABEL = {"default": "as is", "passive": "OMP_WAIT_POLICY=PASSIVE"}
+VARIANT_LABEL = {"default": "as is", "passive": "OMP_WAIT_POLICY=PASSIVE",
+                 "flush": "subnormals flushed to zero"}
 FLOOR = "openblas"
 FLOOR_NOT_SCALING = "OpenBLAS's own threading, does not scale here"
 BEGIN, END = "<!-- peers:begin -->", "<!-- peers:end -->"

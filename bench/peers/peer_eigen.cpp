@@ -5,6 +5,11 @@
 //
 // Threads: Eigen::setNbThreads(FROST_BENCH_THREADS); Eigen parallelizes its GEMM only when built
 // with OpenMP (the CMake target links it when found).
+//
+// FROST_PEER_FLUSH_SUBNORMALS=1 sets the calling thread's flush-to-zero and denormals-are-zero
+// modes (MXCSR) before any case runs, as frost sets them inside its calls: at batch 1 Adam's
+// moments turn subnormal, and Eigen as is then times subnormal arithmetic more than the step
+// (bench/peers/README.md). scripts/bench runs Eigen both ways.
 
 #include "eigen_mlp.hpp"
 #include "workloads.hpp"
@@ -13,7 +18,13 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <string>
+
+#if defined(__SSE__)
+#include <xmmintrin.h>
+#endif
 
 namespace {
 
@@ -43,6 +54,12 @@ void run_case(benchmark::State& state, const bench_case& bc) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const char* flush = std::getenv("FROST_PEER_FLUSH_SUBNORMALS");
+  const bool flushing = flush != nullptr && std::strcmp(flush, "1") == 0;
+#if defined(__SSE__)
+  if (flushing) _mm_setcsr(_mm_getcsr() | 0x8040u);  // FTZ (bit 15) and DAZ (bit 6)
+#endif
+  benchmark::AddCustomContext("subnormals", flushing ? "flushed to zero (FTZ, DAZ)" : "as the CPU computes them");
   Eigen::setNbThreads(threads());
   register_all(run_case);
   std::string library = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +

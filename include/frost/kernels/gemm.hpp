@@ -204,6 +204,8 @@ template <std::size_t K, std::size_t N, class T, class F = identity>
 void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
                   part share = part::whole()) noexcept {
   constexpr std::size_t L = native<T>::width;
+  static_assert(!requires { F::whole_row; } || N <= L,
+                "frost::kernels::gemm_forward: an epilogue over whole rows needs rows of at most one vector");
   constexpr std::size_t NC = std::min(N, std::max<std::size_t>(2 * L, 256 / (2 * L) * (2 * L)));
   constexpr std::size_t KC = std::max<std::size_t>(1, std::min(K, detail::panel_bytes / sizeof(T) / NC));
   // `share` computes its share of the columns: whole pairs of vectors, the partial one last.
