@@ -375,7 +375,9 @@ inline V exp(V x) noexcept {
   if constexpr (!std::is_same_v<S, float>) {
     return map(x, [](S v) { return std::exp(v); });
   } else {
-    V xc = select(x > splat<V>(88.8f), splat<V>(88.8f), x);
+    // Clamped so that the conversion below always has a value to convert: a NaN fails the first
+    // comparison and goes in as 88.8 (its result is replaced by the NaN at the end).
+    V xc = select(x <= splat<V>(88.8f), x, splat<V>(88.8f));
     xc = select(xc < splat<V>(-104.f), splat<V>(-104.f), xc);
     // n = round(x / ln 2), half away from zero, by conversions (no rounding trick that
     // -ffast-math could fold away).
