@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <type_traits>
+#include <utility>
 
 namespace frost::kernels {
 
@@ -45,13 +46,16 @@ namespace detail {
 // Panel sizes: a KC×NC block of W (≤ 256 KiB) is reused by every row of the batch.
 inline constexpr std::size_t panel_bytes = 256 * 1024;
 
-/// Covers columns [j, end) with chunks of vectors: two full vectors at a time, then one, then
+/// Covers columns [j, end) with chunks of vectors: `Widest` (2 or 4) full vectors at a time, then
+/// two, then one, then
 /// the rest (fewer lanes than a vector) as one partial vector of the narrowest width that holds
 /// it, loaded and stored with masks. Calls `tile.template operator()<Bytes, Vectors, Partial>(j)`.
 /// The whole-vector part alone: returns where it stopped (the start of the partial rest).
-template <class T, class Tile>
+template <class T, std::size_t Widest = 2, class Tile>
 inline std::size_t whole_column_chunks(std::size_t j, std::size_t end, Tile&& tile) {
   constexpr std::size_t L = simd_bytes / sizeof(T);
+  if constexpr (Widest >= 4)
+    for (; j + 4 * L <= end; j += 4 * L) tile.template operator()<simd_bytes, 4, false>(j);
   for (; j + 2 * L <= end; j += 2 * L) tile.template operator()<simd_bytes, 2, false>(j);
   if (j + L <= end) {
     tile.template operator()<simd_bytes, 1, false>(j);
@@ -112,28 +116,32 @@ template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, c
     // One row (a batch of one, or the rows after the last whole tile): VN chains of kb FMAs
     // would wait on the FMA's latency. Instead S = 8 / VN sets of accumulators take every S-th
     // k, and are summed pairwise at the end: 8 independent chains, as a tile of 8 rows has.
+    // Accumulator i = s·VN + v holds set s of vector v. The folds below index the accumulators
+    // with constants only, so they live in registers even where the loads are masked (loops
+    // over them, unrolled too late, left them in memory).
     constexpr std::size_t S = 8 / VN;
-    V sum[S][VN];
-    for (std::size_t v = 0; v < VN; ++v) {
-      sum[0][v] = prev ? load_lanes<T, B, Partial>(prev + v * L, n) : (init ? load_lanes<T, B, Partial>(init + v * L, n) : V{});
-      for (std::size_t s = 1; s < S; ++s) sum[s][v] = V{};
-    }
-    std::size_t k = 0;
-    for (; k + S <= kb; k += S)
-      for (std::size_t s = 0; s < S; ++s) {
-        const V xb = broadcast<T, B>(x[k + s]);
-        for (std::size_t v = 0; v < VN; ++v)
-          sum[s][v] += xb * load_lanes<T, B, Partial && !PaddedW>(w + (k + s) * ldw + v * L, n);
-      }
-    for (std::size_t s = 0; k < kb; ++k, ++s) {
-      const V xb = broadcast<T, B>(x[k]);
-      for (std::size_t v = 0; v < VN; ++v)
-        sum[s][v] += xb * load_lanes<T, B, Partial && !PaddedW>(w + k * ldw + v * L, n);
-    }
-    for (std::size_t h = S / 2; h >= 1; h /= 2)
-      for (std::size_t s = 0; s < h; ++s)
-        for (std::size_t v = 0; v < VN; ++v) sum[s][v] += sum[s + h][v];
-    for (std::size_t v = 0; v < VN; ++v) acc[0][v] = sum[0][v];
+    [&]<std::size_t... i>(std::index_sequence<i...>) {
+      auto w_at = [&](std::size_t k, std::size_t v) {
+        return load_lanes<T, B, Partial && !PaddedW>(w + k * ldw + v * L, n);
+      };
+      auto seed = [&](std::size_t v) {
+        return prev ? load_lanes<T, B, Partial>(prev + v * L, n) : (init ? load_lanes<T, B, Partial>(init + v * L, n) : V{});
+      };
+      V sum[S * VN] = {(i < VN ? seed(i) : V{})...};
+      std::size_t k = 0;
+      for (; k + S <= kb; k += S) ((sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)), ...);
+      // The last kb mod S values of k.
+      ((k + i / VN < kb ? void(sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)) : void()), ...);
+      auto add_half = [&]<std::size_t H>() {
+        [&]<std::size_t... j>(std::index_sequence<j...>) {
+          ((sum[j] += sum[j + H * VN]), ...);
+        }(std::make_index_sequence<H * VN>{});
+      };
+      if constexpr (S >= 8) add_half.template operator()<4>();
+      if constexpr (S >= 4) add_half.template operator()<2>();
+      if constexpr (S >= 2) add_half.template operator()<1>();
+      ((i < VN ? void(acc[0][i % VN] = sum[i]) : void()), ...);
+    }(std::make_index_sequence<S * VN>{});
   } else {
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < VN; ++v)
@@ -173,8 +181,10 @@ inline void tile_rows(const T* x, std::size_t ldx, const T* w, std::size_t ldw, 
     forward_tile<R, B, VN, Partial>(x, ldx, w + j, ldw, kb, raw ? raw + j : nullptr, act ? act + j : nullptr, ldy,
                                     bias ? bias + j : nullptr, prev ? prev + j : nullptr, end - j, f);
   };
-  if constexpr (WithPartial) column_chunks<T>(j0, end, tile);
-  else whole_column_chunks<T>(j0, end, tile);
+  // One row reads each row of W in one pass, four vectors at a time where they fit.
+  constexpr std::size_t widest = R == 1 ? 4 : 2;
+  if constexpr (WithPartial) partial_column_chunk<T>(whole_column_chunks<T, widest>(j0, end, tile), end, tile);
+  else whole_column_chunks<T, widest>(j0, end, tile);
 }
 
 // Runs `rows.template operator()<R>(i)` over [0, m) in tiles of R rows: 8 where there are 32
@@ -313,10 +323,11 @@ inline void weight_tile(const T* x, T* g, const T* y, const T* z, std::size_t m,
   // The sink may fetch what it will touch while the reduction runs (a fused update: W and its
   // optimizer state, rows ldw apart).
   if (last) sink.template prepare<R, VN * B>(dw, ldw);
-  V acc[R][VN] = {};
-  if (accumulate)
-    for (std::size_t r = 0; r < R; ++r)
-      for (std::size_t v = 0; v < VN; ++v) acc[r][v] = load_lanes<T, B, Partial>(dw + r * ldw + v * L, n);
+  // Seeded vector by vector: `= {}` on the array (whose address the sink takes) becomes a call
+  // to memset, which costs more than a whole tile at a batch of one.
+  V acc[R][VN];
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < VN; ++v) acc[r][v] = accumulate ? load_lanes<T, B, Partial>(dw + r * ldw + v * L, n) : V{};
   V dbacc[VN] = {};
   for (std::size_t i = 0; i < m; ++i) {
     V dv[VN];
