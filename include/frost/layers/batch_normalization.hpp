@@ -7,6 +7,7 @@
 
 #include <frost/core/random.hpp>
 #include <frost/core/shape.hpp>
+#include <frost/core/simd.hpp>
 #include <frost/kernels/gemm.hpp>
 #include <frost/layers/layer_spec.hpp>
 
@@ -310,7 +311,10 @@ struct batch_normalization : detail::batch_normalization_base<Momentum, Epsilon>
         const T g = a.g[i * C + c];
         return std::pair<T, T>(g, g * (a.x[i * C + c] - mean[c]));
       });
-      std::array<T, 2 * C> d{};  // dγ then dβ
+      // dγ then dβ, and one vector of padding: the sink's whole-vector path, never taken for
+      // fewer channels than a vector has lanes, then still reads inside the array (g++ 12 at
+      // -O2 with AVX-512 warns about that path otherwise).
+      std::array<T, 2 * C + simd::native<T>::width> d{};
       for (std::size_t c = ch.begin; c < ch.end; ++c) {
         const T inv = T{1} / std::sqrt(var[c] + static_cast<T>(Epsilon));
         sums[c] = static_cast<T>(sg[c]);
