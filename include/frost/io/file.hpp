@@ -30,13 +30,13 @@ namespace frost {
 namespace detail {
 
 [[noreturn]] inline void throw_io(const char* where, const std::string& path, const std::string& what) {
-  throw io_error(std::string(where) + ": " + path + ": " + what);
+  ::frost::detail::raise(io_error(std::string(where) + ": " + path + ": " + what));
 }
 
 /// `where: file 'path': subject: expected E, got G`.
 [[noreturn]] inline void throw_format(const char* where, const std::string& path, const std::string& subject,
                                       const std::string& expected, const std::string& got) {
-  throw format_error(std::string(where) + ": " + path + ": " + subject + ": expected " + expected + ", got " + got);
+  ::frost::detail::raise(format_error(std::string(where) + ": " + path + ": " + subject + ": expected " + expected + ", got " + got));
 }
 
 inline std::string errno_text(int e) { return std::strerror(e); }

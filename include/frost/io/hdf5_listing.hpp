@@ -310,13 +310,19 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
     // handlers do not run for it.
     for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT}) ::signal(sig, SIG_DFL);
     if (detail::reader_started != nullptr) detail::reader_started();
+#ifndef FROST_NO_EXCEPTIONS
     try {  // the unwinder sets itself up now, while memory is not capped
       throw 0;
     } catch (int) {
     }
+#endif
     detail::limit_reader_memory((std::size_t{1} << 30) + 16 * budget);
     ::close(fds[0]);
+#ifndef FROST_NO_EXCEPTIONS
     try {
+#else
+    {  // without exceptions, running out of the capped memory aborts the reader: a crash, reported as one
+#endif
       hdf5_listing l;
       {
         hdf5::handle f = open();
@@ -330,9 +336,13 @@ inline hdf5_listing list_hdf5(const std::function<hdf5::handle()>& open, std::si
         n += k;
       });
       std::memcpy(region, &n, 8);
+#ifndef FROST_NO_EXCEPTIONS
     } catch (...) {  // out of its capped memory: a file claiming more than it holds
       ::_exit(4);
     }
+#else
+    }
+#endif
     ::_exit(0);
   }
   ::close(fds[1]);

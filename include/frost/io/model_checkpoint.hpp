@@ -40,7 +40,7 @@ inline std::string checkpoint_path(const std::string& pattern, std::size_t epoch
     }
     const std::size_t close = pattern.find('}', i);
     if (close == std::string::npos)
-      throw value_error("frost::model_checkpoint: filepath \"" + pattern + "\": expected a closing '}', got none");
+      ::frost::detail::raise(value_error("frost::model_checkpoint: filepath \"" + pattern + "\": expected a closing '}', got none"));
     const std::string field = pattern.substr(i + 1, close - i - 1);
     const std::size_t colon = field.find(':');
     const std::string name = field.substr(0, colon), spec = colon == std::string::npos ? "" : field.substr(colon + 1);
@@ -48,20 +48,20 @@ inline std::string checkpoint_path(const std::string& pattern, std::size_t epoch
     if (name == "epoch") {
       unsigned width = 0;
       if (!spec.empty() && (std::sscanf(spec.c_str(), "0%ud", &width) != 1 || spec.back() != 'd'))
-        throw value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {epoch} or {epoch:0Nd}, got another format");
+        ::frost::detail::raise(value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {epoch} or {epoch:0Nd}, got another format"));
       std::snprintf(buf, sizeof buf, "%0*zu", static_cast<int>(width), epoch + 1);
     } else {
       const double* v = l.find(name);
       if (v == nullptr)
-        throw value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {epoch} or a logged name (" +
-                          joined_keys(l.names()) + "), got \"" + name + "\"");
+        ::frost::detail::raise(value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {epoch} or a logged name (" +
+                          joined_keys(l.names()) + "), got \"" + name + "\""));
       unsigned decimals = 0;
       if (spec.empty()) std::snprintf(buf, sizeof buf, "%g", *v);
       else if (std::sscanf(spec.c_str(), ".%uf", &decimals) == 1 && spec.back() == 'f')
         std::snprintf(buf, sizeof buf, "%.*f", static_cast<int>(decimals), *v);
       else
-        throw value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {" + name + "} or {" + name +
-                          ":.Nf}, got another format");
+        ::frost::detail::raise(value_error("frost::model_checkpoint: filepath field {" + field + "}: expected {" + name + "} or {" + name +
+                          ":.Nf}, got another format"));
     }
     out += buf;
     i = close;
@@ -98,13 +98,13 @@ struct model_checkpoint {
   void on_train_begin(Ctx&) {
     const bool weights = path_ends_with_(".safetensors") || path_ends_with_(".weights.h5");
     if (save_weights_only ? !weights : !path_ends_with_(".safetensors"))
-      throw value_error("frost::model_checkpoint: filepath \"" + filepath + "\": expected a name ending in " +
+      ::frost::detail::raise(value_error("frost::model_checkpoint: filepath \"" + filepath + "\": expected a name ending in " +
                         (save_weights_only ? "\".safetensors\" or \".weights.h5\"" : "\".safetensors\" (a trainer checkpoint)") +
-                        ", got another");
+                        ", got another"));
 #ifndef FROST_WITH_HDF5
     if (path_ends_with_(".weights.h5"))
-      throw value_error("frost::model_checkpoint: filepath \"" + filepath +
-                        "\": expected a .safetensors name (this build has no HDF5: FROST_WITH_HDF5), got .weights.h5");
+      ::frost::detail::raise(value_error("frost::model_checkpoint: filepath \"" + filepath +
+                        "\": expected a .safetensors name (this build has no HDF5: FROST_WITH_HDF5), got .weights.h5"));
 #endif
     best = initial_value_threshold ? *initial_value_threshold : larger_() ? -HUGE_VAL : HUGE_VAL;
     saves = 0;

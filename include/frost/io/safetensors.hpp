@@ -61,8 +61,8 @@ inline tensor_table parse_safetensors(std::span<const std::byte> file, const std
   std::unordered_set<std::string> seen;
   std::string duplicate;
   nlohmann::json json;
-  try {
-    json = nlohmann::json::parse(
+  const auto parse = [&](bool allow_exceptions) {
+    return nlohmann::json::parse(
         header, header + n,
         [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
           if (depth == 1 && event == nlohmann::json::parse_event_t::key && duplicate.empty()) {
@@ -70,10 +70,19 @@ inline tensor_table parse_safetensors(std::span<const std::byte> file, const std
             if (!seen.insert(key).second) duplicate = std::move(key);
           }
           return true;
-        });
+        },
+        allow_exceptions);
+  };
+#ifndef FROST_NO_EXCEPTIONS
+  try {
+    json = parse(true);
   } catch (const nlohmann::json::exception& e) {
     throw_format(where, path, "header", "valid UTF-8 JSON", std::string("an error: ") + e.what());
   }
+#else
+  json = parse(false);  // without exceptions the parser reports an error as a discarded value
+  if (json.is_discarded()) throw_format(where, path, "header", "valid UTF-8 JSON", "invalid JSON");
+#endif
   if (!duplicate.empty()) throw_format(where, path, "tensor '" + duplicate + "'", "one entry", "a duplicate name");
   if (!json.is_object()) throw_format(where, path, "header", "a JSON object", json.type_name());
 

@@ -256,7 +256,7 @@ class fit_loop {
   progress_printer& progress() noexcept { return progress_; }
   /// Why training stopped at a non-finite step (empty: it did not).
   const std::string& failure() const noexcept { return failure_; }
-  [[noreturn]] void throw_failure() { throw nonfinite_error(failure_, std::move(st_.history)); }
+  [[noreturn]] void throw_failure() { ::frost::detail::raise(nonfinite_error(failure_, std::move(st_.history))); }
   std::size_t validation_batch() const noexcept { return val_batch_; }
 
   template <class Trainer>

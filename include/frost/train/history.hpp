@@ -130,7 +130,7 @@ inline void to_csv(const history& h, const std::string& path) {
   for (std::size_t i = 1; i < order.size(); ++i)  // insertion sort by key: a handful of keys
     for (std::size_t j = i; j > 0 && h.keys()[order[j]] < h.keys()[order[j - 1]]; --j) std::swap(order[j], order[j - 1]);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw io_error("frost::to_csv: \"" + path + "\": cannot open for writing");
+  if (!out) ::frost::detail::raise(io_error("frost::to_csv: \"" + path + "\": cannot open for writing"));
   out << "epoch";
   for (std::size_t k : order) out << ',' << h.keys()[k];
   out << "\r\n";
@@ -140,7 +140,7 @@ inline void to_csv(const history& h, const std::string& path) {
     out << "\r\n";
   }
   out.flush();
-  if (!out) throw io_error("frost::to_csv: \"" + path + "\": write failed");
+  if (!out) ::frost::detail::raise(io_error("frost::to_csv: \"" + path + "\": write failed"));
 }
 
 }  // namespace frost

@@ -65,7 +65,7 @@ inline std::string plot_script(const std::string& path, const std::vector<plot_r
   } else if (text) {
     s += "set terminal dumb size 130,30\n";
   } else {
-    throw value_error("frost::plot_history: \"" + path + "\": expected a path ending in .png, .svg or .txt (or \"-\"), got another");
+    ::frost::detail::raise(value_error("frost::plot_history: \"" + path + "\": expected a path ending in .png, .svg or .txt (or \"-\"), got another"));
   }
   if (path != "-") s += "set output " + gnuplot_quoted(path) + "\n";
   for (std::size_t r = 0; r < runs.size(); ++r) {
@@ -110,7 +110,7 @@ inline std::string plot_script(const std::string& path, const std::vector<plot_r
         s += buf + gnuplot_quoted(label.empty() ? (val ? "validation" : "training") : label + (val ? " (validation)" : ""));
       }
     }
-    if (first) throw value_error("frost::plot_history: metric \"" + o.metrics[m] + "\": expected a key of the histories, got none");
+    if (first) ::frost::detail::raise(value_error("frost::plot_history: metric \"" + o.metrics[m] + "\": expected a key of the histories, got none"));
     s += "\n";
   }
   s += "unset multiplot\n";
@@ -128,17 +128,17 @@ inline std::string plot_script(const std::string& path, const std::vector<plot_r
 inline void plot_history(const std::string& path, const std::vector<plot_run>& runs, const plot_options& options = {}) {
   const std::string script = detail::plot_script(path, runs, options);
   if (!gnuplot_available())
-    throw io_error("frost::plot_history: gnuplot: expected the gnuplot program on PATH (Debian: apt-get install "
-                   "gnuplot-nox), got none");
+    ::frost::detail::raise(io_error("frost::plot_history: gnuplot: expected the gnuplot program on PATH (Debian: apt-get install "
+                   "gnuplot-nox), got none"));
   // What the caller printed comes first; gnuplot's own standard output goes nowhere unless it is
   // the plot ("-"), so that a failed file plot cannot spill image bytes onto the terminal.
   std::fflush(stdout);
   std::FILE* p = ::popen(path == "-" ? "gnuplot" : "gnuplot >/dev/null", "w");
-  if (p == nullptr) throw io_error("frost::plot_history: gnuplot: cannot start it");
+  if (p == nullptr) ::frost::detail::raise(io_error("frost::plot_history: gnuplot: cannot start it"));
   const bool written = std::fwrite(script.data(), 1, script.size(), p) == script.size();
   const int status = ::pclose(p);
   if (!written || status != 0)
-    throw io_error("frost::plot_history: \"" + path + "\": gnuplot: expected exit status 0, got " + std::to_string(status));
+    ::frost::detail::raise(io_error("frost::plot_history: \"" + path + "\": gnuplot: expected exit status 0, got " + std::to_string(status)));
 }
 
 /// The same for one history.

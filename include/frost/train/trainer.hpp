@@ -342,7 +342,7 @@ class trainer {
   }
 
   [[noreturn]] void throw_nonfinite_(const step_outcome& r) const {
-    throw value_error("frost::trainer::step: " + nonfinite_message_(r, " (finite-check mode)"));
+    ::frost::detail::raise(value_error("frost::trainer::step: " + nonfinite_message_(r, " (finite-check mode)")));
   }
 
   Model* model_;
