@@ -1,8 +1,10 @@
 // Online learning, one sample per step: an adaptive filter. An unknown system turns the last 8
 // samples of a signal into its output, and the system drifts; the model tracks it from one
 // (input, output) pair per call, as a real-time loop would feed it. The feature layer is frozen
-// (fixed random tanh features); only the linear head trains. Each training step allocates
-// nothing, and the step's trainer holds optimizer state for the head's 33 parameters only.
+// (fixed random tanh features); only the linear head trains. Nothing here touches the heap:
+// the model keeps its weights inside itself (storage::inline_), the trainer its workspace and
+// the Adam state of the head's 33 parameters (make_trainer<1>: one sample per step), and the
+// samples are plain arrays seen through matrix views.
 // It prints the mean squared error per block of samples: it falls, jumps when the system
 // changes halfway, and falls again. ctest runs it; it fails if the error does not fall.
 #include <frost/frost.hpp>
@@ -13,11 +15,12 @@
 
 int main() {
   using namespace frost;
-  using Filter = sequential<input<8>, frozen<dense<32, tanh_activation>>, dense<1, linear>>;
+  using Filter = sequential<input<8>, frozen<dense<32, tanh_activation>>, dense<1, linear>, storage::inline_>;
   static_assert(gradients<Filter>::size == 32 + 1);  // the head's weights and bias
 
-  Filter model = Filter::init(11);
-  auto trainer = make_trainer(model, mean_squared_error{}, adam{.learning_rate = 0.003f}, 1);
+  static Filter model = Filter::init(11);
+  auto trainer = make_trainer<1>(model, mean_squared_error{}, adam{.learning_rate = 0.003f});
+  static_assert(decltype(trainer)::heap_free);
 
   // The unknown system: a moving average whose taps change at sample 20,000.
   const auto system = [](int t, const std::array<float, 8>& w) {
@@ -27,9 +30,10 @@ int main() {
     return y;
   };
 
-  matrix<float, 8> x(1);
-  matrix<float, 1> y(1);
   std::array<float, 8> window{};
+  std::array<float, 1> target{};
+  const matrix_view<const float, 8> x(window.data(), 1);
+  const matrix_view<const float, 1> y(target.data(), 1);
   std::uint32_t noise = 1;
   double block_error = 0, first_block = 0, last_block = 0, block_before_change = 0;
   const int block = 2000, samples = 40000;
@@ -38,8 +42,7 @@ int main() {
     const float s = 0.3f * std::sin(0.05f * float(t)) + 1.6f * (float(noise >> 8) / float(1u << 24) - 0.5f);
     for (std::size_t k = 7; k > 0; --k) window[k] = window[k - 1];
     window[0] = s;
-    for (std::size_t k = 0; k < 8; ++k) x(0, k) = window[k];
-    y(0, 0) = system(t, window);
+    target[0] = system(t, window);
     block_error += trainer.step(x, y);  // the loss of this sample, before its update
     if ((t + 1) % block == 0) {
       const double mse = block_error / block;

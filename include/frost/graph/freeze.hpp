@@ -44,8 +44,8 @@ struct retyped<Freeze, basic_sequential<T, In, Ls...>, I...> {
   using type = decltype(make(std::index_sequence_for<Ls...>{}));
 };
 // Functional: indices count nodes, inputs included.
-template <bool Freeze, class T, class... Nodes, class Inputs, std::size_t... I>
-struct retyped<Freeze, basic_functional<T, graph<Nodes...>, Inputs>, I...> {
+template <bool Freeze, class T, class... Nodes, class Inputs, class Storage, std::size_t... I>
+struct retyped<Freeze, basic_functional<T, graph<Nodes...>, Inputs, Storage>, I...> {
   template <std::size_t J, class N>
   struct one {
     using type = N;
@@ -56,7 +56,7 @@ struct retyped<Freeze, basic_functional<T, graph<Nodes...>, Inputs>, I...> {
     using type = layer_node<retyped_layer_t<Freeze, L>, P...>;
   };
   template <std::size_t... J>
-  static auto make(std::index_sequence<J...>) -> basic_functional<T, graph<typename one<J, Nodes>::type...>, Inputs>;
+  static auto make(std::index_sequence<J...>) -> basic_functional<T, graph<typename one<J, Nodes>::type...>, Inputs, Storage>;
   using type = decltype(make(std::index_sequence_for<Nodes...>{}));
 };
 
@@ -66,15 +66,15 @@ template <class T, class In, class... Ls>
 struct all_trainable<basic_sequential<T, In, Ls...>> {
   using type = basic_sequential<T, In, unfrozen_t<Ls>...>;
 };
-template <class T, class... Nodes, class Inputs>
-struct all_trainable<basic_functional<T, graph<Nodes...>, Inputs>> {
+template <class T, class... Nodes, class Inputs, class Storage>
+struct all_trainable<basic_functional<T, graph<Nodes...>, Inputs, Storage>> {
   template <class N>
   struct one;
   template <class L, std::size_t... P>
   struct one<layer_node<L, P...>> {
     using type = layer_node<unfrozen_t<L>, P...>;
   };
-  using type = basic_functional<T, graph<typename one<Nodes>::type...>, Inputs>;
+  using type = basic_functional<T, graph<typename one<Nodes>::type...>, Inputs, Storage>;
 };
 
 template <class To, class From>
@@ -103,8 +103,8 @@ template <class Model>
 inline constexpr bool is_model_v = false;
 template <class T, class In, class... Ls>
 inline constexpr bool is_model_v<basic_sequential<T, In, Ls...>> = true;
-template <class T, class G, class In>
-inline constexpr bool is_model_v<basic_functional<T, G, In>> = true;
+template <class T, class G, class In, class S>
+inline constexpr bool is_model_v<basic_functional<T, G, In, S>> = true;
 
 // The model retyped to `To`, each layer block moved once; `model` is left empty.
 template <class To, class From>

@@ -180,13 +180,13 @@ struct functional_type<T, std::tuple<X...>, symbolic<N...>> {
 ///
 /// Layer indices count the input layer(s), as Keras's `model.layers` and `model.get_layer(index=i)`
 /// do: `layer<0>()` is the input. `layer<"name">()` finds a layer by name.
-template <class T, class Graph, class Inputs>
+template <class T, class Graph, class Inputs, class Storage = storage::heap>
 class basic_functional;
 
-template <class T, class... Nodes, std::size_t... InputNodes>
-class basic_functional<T, graph<Nodes...>, std::index_sequence<InputNodes...>>
-    : public model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, 0> {
-  using core_ = model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, 0>;
+template <class T, class... Nodes, std::size_t... InputNodes, class Storage>
+class basic_functional<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Storage>
+    : public model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, 0, Storage> {
+  using core_ = model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, 0, Storage>;
 
   template <std::size_t I>
   static constexpr bool check_node_() {
@@ -313,11 +313,12 @@ class basic_functional<T, graph<Nodes...>, std::index_sequence<InputNodes...>>
   }
 };
 
-/// The functional model type of `make_model(inputs, output)` over `float`.
-template <class Inputs, class Output>
+/// The functional model type of `make_model(inputs, output)` over `float`, its arenas under
+/// `Storage` (core/storage.hpp).
+template <class Inputs, class Output, class Storage = storage::heap>
 using functional_model_t =
     basic_functional<float, typename detail::functional_type<float, typename detail::inputs_of<Inputs>::type, Output>::order::graph_type,
-                     typename detail::functional_type<float, typename detail::inputs_of<Inputs>::type, Output>::inputs>;
+                     typename detail::functional_type<float, typename detail::inputs_of<Inputs>::type, Output>::inputs, Storage>;
 
 namespace detail {
 template <class T, class Out, class... X>
@@ -359,9 +360,11 @@ struct graph_inputs<symbolic<N...>> {
 /// auto h = frost::dense<64, frost::relu>{}(in);
 /// auto out = frost::dense<1, frost::sigmoid>{}(frost::add{}(h, frost::dense<64, frost::relu>{}(h)));
 /// auto model = frost::make_model(in, out);
+/// auto small = frost::make_model(in, out, frost::storage::inline_{});   // arenas inside the object
 /// ```
-template <class Inputs, class Output>
-auto make_model(const Inputs&, const Output&) {
+template <class Inputs, class Output, class Storage = storage::heap>
+auto make_model(const Inputs&, const Output&, Storage = {}) {
+  static_assert(is_storage_policy_v<Storage>, "frost::make_model: the third argument is a storage policy: frost::storage::inline_{}");
   static_assert(detail::is_symbolic_v<Output>, "frost::make_model: the output must be a symbolic tensor, e.g. dense<1>{}(in)");
   using list = typename detail::inputs_of<Inputs>::type;
   constexpr bool ok = []<class... X>(std::tuple<X...>*) {
@@ -371,7 +374,7 @@ auto make_model(const Inputs&, const Output&) {
   if constexpr (ok) {
     static_assert(model_inputs_given<detail::graph_inputs<detail::as_symbolic_t<Output>>::count, std::tuple_size_v<list>>,
                   "frost::make_model: the output reads an input that was not given to make_model");
-    return functional_model_t<Inputs, detail::as_symbolic_t<Output>>();
+    return functional_model_t<Inputs, detail::as_symbolic_t<Output>, Storage>();
   } else {
     return detail::no_model{};  // after the error above: nothing more to report
   }

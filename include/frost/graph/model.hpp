@@ -6,6 +6,7 @@
 /// from it and add their own indexing and checks; nothing here is specific to either.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
 #include <frost/core/random.hpp>
@@ -170,18 +171,21 @@ constexpr node_facts facts_of(std::size_t first_edge, std::size_t arity) {
 /// The machinery every model shares. `Graph` is `graph<layer_node<...>...>` in Keras's layer order;
 /// `Inputs` the node indices of the model inputs, in the order the model takes them; `Base`
 /// the index the default initializer's streams count from (so that layer i of a sequential
-/// model draws from stream i, whatever is frozen).
-template <class T, class Graph, class Inputs, std::size_t Base = 0>
+/// model draws from stream i, whatever is frozen); `Storage` where the arenas live
+/// (core/storage.hpp).
+template <class T, class Graph, class Inputs, std::size_t Base = 0, class Storage = storage::heap>
 class model_core;
 
-template <class T, class... Nodes, std::size_t... InputNodes, std::size_t Base>
-class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
+template <class T, class... Nodes, std::size_t... InputNodes, std::size_t Base, class Storage>
+class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base, Storage> {
   static_assert(std::is_floating_point_v<T>, "frost: the scalar type of a model must be float or double");
   using shapes_ = detail::shapes_of_t<Nodes...>;
 
  public:
   using scalar_type = T;
   using graph_type = graph<Nodes...>;
+  /// Where the arenas live: `storage::heap` or `storage::inline_` (inside the object).
+  using storage_type = Storage;
   static constexpr std::size_t node_count = sizeof...(Nodes);
   static constexpr std::size_t input_count = sizeof...(InputNodes);
   /// Node indices of the model inputs, in the order the model takes them.
@@ -387,9 +391,9 @@ class model_core<T, graph<Nodes...>, std::index_sequence<InputNodes...>, Base> {
     }
   }
 
-  aligned_buffer<T> trainable_;
-  aligned_buffer<T> frozen_;
-  aligned_buffer<T> state_;
+  detail::arena_t<T, trainable_param_count, Storage> trainable_;
+  detail::arena_t<T, frozen_param_count, Storage> frozen_;
+  detail::arena_t<T, state_count, Storage> state_;
 };
 
 }  // namespace frost

@@ -7,6 +7,7 @@
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
 #include <frost/core/shape.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/graph/forward.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/model.hpp>
@@ -52,16 +53,31 @@ struct input_shape_of<input<D...>> {
   using type = shape<D...>;
 };
 
+/// The entries of a sequential model after `input<...>`: its layers, then optionally a storage
+/// policy (`storage::inline_`), which is not a layer.
+template <class... Ls>
+struct sequential_entries {
+  static constexpr bool has_policy =
+      sizeof...(Ls) != 0 && is_storage_policy_v<type_at<sizeof...(Ls) == 0 ? 0 : sizeof...(Ls) - 1, Ls..., void>>;
+  static constexpr std::size_t layer_count = sizeof...(Ls) - (has_policy ? 1 : 0);
+  using storage_type = type_at<has_policy ? sizeof...(Ls) - 1 : sizeof...(Ls), Ls..., storage::heap>;
+};
+
 template <class In, class... Ls>
 struct chain_graph {
-  using type = graph<layer_node<In>, layer_node<Ls, 1>...>;  // each layer reads the node before
+  template <std::size_t... I>
+  static auto make(std::index_sequence<I...>) -> graph<layer_node<In>, layer_node<type_at<I, Ls...>, 1>...>;
+  // Each layer reads the node before.
+  using type = decltype(make(std::make_index_sequence<sequential_entries<Ls...>::layer_count>{}));
 };
 
 /// Checks layer `I` of a chain (node I + 1) and, when its shape fits, its protocol: one error
 /// per mistake, naming the layer, the shapes or the missing member.
 template <std::size_t I, class L, class In, class T>
 constexpr bool check_chain_layer() {
-  static_assert(is_layer_spec_at<I, L>,
+  // A storage policy goes last: sequential<input<8>, dense<4>, storage::inline_>.
+  static_assert(!is_storage_policy_v<L>, "frost::sequential: a storage policy must be the last entry, after every layer");
+  static_assert(is_layer_spec_at<I, L> || is_storage_policy_v<L>,
                 "frost::sequential: every entry after input<...> must be a layer spec (dense<...>, frozen<...>)");
   if constexpr (is_layer_spec_at<I, L>) {
     static_assert(!layer_traits<spec_t<L>>::merge || std::is_same_v<In, invalid_shape>,
@@ -87,8 +103,9 @@ inline void check_rows(const char* where, std::size_t rows) {
 /// A sequential model over scalar type `T`. Use the alias `sequential<...>` for float.
 ///
 /// The first argument is `input<...>`; each following one a layer spec, optionally
-/// `frozen<...>` or `named<...>`. Parameters live in two 64-byte-aligned heap arenas, trainable
-/// and frozen, allocated once; `layer<i>()` views a layer's block in place (Keras layout).
+/// `frozen<...>` or `named<...>`; a last entry `storage::inline_` keeps the arenas inside the
+/// object (core/storage.hpp). Parameters live in two 64-byte-aligned arenas, trainable and frozen,
+/// by default on the heap, allocated once; `layer<i>()` views a layer's block in place (Keras layout).
 /// ```cpp
 /// using net = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>,
 ///                               frost::dense<10, frost::softmax>>;
@@ -97,19 +114,22 @@ inline void check_rows(const char* where, std::size_t rows) {
 /// ```
 template <class T, class In, class... Ls>
 class basic_sequential
-    : public model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1> {
+    : public model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1,
+                        typename detail::sequential_entries<Ls...>::storage_type> {
   static_assert(std::is_floating_point_v<T>, "frost::sequential: the scalar type must be float or double");
   static_assert(is_input_v<In>, "frost::sequential: the first argument must be input<...>, e.g. input<100>");
-  static_assert(sizeof...(Ls) >= 1, "frost::sequential: give at least one layer after input<...>");
+  static_assert(detail::sequential_entries<Ls...>::layer_count >= 1,
+                "frost::sequential: give at least one layer after input<...>");
 
-  using core_ = model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1>;
+  using core_ = model_core<T, typename detail::chain_graph<In, Ls...>::type, std::index_sequence<0>, 1,
+                           typename detail::sequential_entries<Ls...>::storage_type>;
 
   template <std::size_t... I>
   static constexpr bool check_(std::index_sequence<I...>) {
     return (detail::check_chain_layer<I, detail::type_at<I, Ls...>,
                                       typename core_::template node_output_shape<I>, T>() && ...);
   }
-  static_assert(check_(std::index_sequence_for<Ls...>{}));
+  static_assert(check_(std::make_index_sequence<detail::sequential_entries<Ls...>::layer_count>{}));
 
  public:
   using input_type = In;
@@ -120,7 +140,7 @@ class basic_sequential
   using typename core_::uninitialized_tag;
 
   /// Number of layers, as Keras counts `model.layers` of a Sequential (the input is not one).
-  static constexpr std::size_t layer_count = sizeof...(Ls);
+  static constexpr std::size_t layer_count = detail::sequential_entries<Ls...>::layer_count;
   /// The node of layer `I`: layer indices count from the first layer after the input.
   template <std::size_t I>
   static constexpr std::size_t node_of_layer = I + 1;

@@ -132,7 +132,7 @@ struct update_sinks {
 /// trainable layer whose weight-gradient reduction may span several blocks of rows (its partial
 /// sums), or that is taken whole (`takes_whole_block`: a wide layer, or one without a sink).
 template <class Model>
-std::size_t update_scratch_size(std::size_t max_batch) noexcept {
+constexpr std::size_t update_scratch_size(std::size_t max_batch) noexcept {
   constexpr auto& p = Model::plan;
   std::size_t n = 0;
   [&]<std::size_t... I>(std::index_sequence<I...>) {

@@ -4,6 +4,7 @@
 /// trainable arena; `no_gradient` for everything frozen.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/graph/frozen.hpp>
 
 #include <cstddef>
@@ -56,7 +57,7 @@ class gradients {
     else return Model::template node_gradient_view<node>(base + Model::plan.trainable_offset[node]);
   }
 
-  aligned_buffer<scalar_type> data_;
+  detail::arena_t<scalar_type, size, typename Model::storage_type> data_;
 };
 
 }  // namespace frost

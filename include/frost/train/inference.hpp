@@ -6,6 +6,7 @@
 /// object is made, `run(x, out)` allocates nothing and writes the caller's buffer.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/matrix.hpp>
 #include <frost/core/thread_pool.hpp>
@@ -54,17 +55,26 @@ std::array<const typename Model::scalar_type*, Model::input_count> input_rows(co
 /// run(x, out);                    // x.rows() ≤ 256: allocates nothing
 /// auto p = run.predict(big_x);    // any rows, in batches of 256: allocates the result only
 /// ```
-template <class Model>
+/// `MaxBatch` above 0 (`make_inference<MaxBatch>(model)`) puts the workspace inside the object,
+/// sized at compile time: with a `storage::inline_` model and one thread, no heap at all.
+template <class Model, std::size_t MaxBatch = 0>
 class inference {
  public:
   using model_type = Model;
   using scalar_type = typename Model::scalar_type;
   using output_matrix = typename Model::output_matrix;
   static constexpr std::size_t outputs = Model::output_shape::size;
+  /// The compile-time batch capacity (0: set at run time, the workspace on the heap).
+  static constexpr std::size_t static_max_batch = MaxBatch;
+  /// Does nothing of this object or its model live on the heap (one thread)?
+  static constexpr bool heap_free = MaxBatch != 0 && std::is_same_v<typename Model::storage_type, storage::inline_>;
 
   inference(const Model& model, std::size_t max_batch, threads t = {})
       : model_(&model), cap_(max_batch), ws_(Model::plan.inference_per_sample * max_batch) {
     if (max_batch == 0) detail::throw_shape("frost::make_inference", "max_batch", "at least 1", "0");
+    if (MaxBatch != 0 && max_batch != MaxBatch)
+      detail::throw_shape("frost::make_inference", "max_batch", std::to_string(MaxBatch) + " (the compile-time capacity)",
+                          std::to_string(max_batch));
     if (t.count == 0) detail::throw_value("frost::make_inference", "threads", "at least 1", "0");
     if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
   }
@@ -73,8 +83,8 @@ class inference {
   /// Threads a call uses, the calling thread included.
   std::size_t thread_count() const noexcept { return pool_ ? pool_->size() : 1; }
   const Model& model() const noexcept { return *model_; }
-  /// Bytes this object allocated (its workspace).
-  std::size_t allocated_bytes() const noexcept { return ws_.size() * sizeof(scalar_type); }
+  /// Bytes this object allocated on the heap (its workspace; 0 when the workspace is inside it).
+  std::size_t allocated_bytes() const noexcept { return detail::heap_bytes(ws_); }
 
   /// The model's output for `x` (one matrix or view; `std::tie(a, b)` for several inputs) into
   /// `out` (a matrix or view with x's rows). Throws `shape_error` for more rows than max_batch
@@ -121,7 +131,7 @@ class inference {
  private:
   const Model* model_;
   std::size_t cap_;
-  aligned_buffer<scalar_type> ws_;
+  detail::workspace_t<scalar_type, Model::plan.inference_per_sample * MaxBatch> ws_;
   std::unique_ptr<thread_pool> pool_;  // null for one thread
 };
 
@@ -129,6 +139,16 @@ class inference {
 template <class Model>
 inference<Model> make_inference(const Model& model, std::size_t max_batch, threads t = {}) {
   return inference<Model>(model, max_batch, t);
+}
+
+/// An inference object whose workspace lives inside it, for batches of up to `MaxBatch` rows.
+/// ```cpp
+/// static auto run = frost::make_inference<1>(model);   // one sample per call, no heap
+/// ```
+template <std::size_t MaxBatch, class Model>
+inference<Model, MaxBatch> make_inference(const Model& model, threads t = {}) {
+  static_assert(MaxBatch >= 1, "frost::make_inference<MaxBatch>: the capacity is at least one row");
+  return inference<Model, MaxBatch>(model, MaxBatch, t);
 }
 
 /// The model's output for every row of `x`, `options.batch_size` rows at a time on

@@ -4,6 +4,7 @@
 /// parameters only, one loop per step; `freeze`/`unfreeze` carry the state across types.
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/core/denormals.hpp>
 #include <frost/core/thread_pool.hpp>
 #include <frost/core/error.hpp>
@@ -213,7 +214,7 @@ class optimizer {
   }
 
   Spec spec_;
-  aligned_buffer<scalar_type> state_;
+  detail::arena_t<scalar_type, state_size, typename Model::storage_type> state_;
   std::uint64_t iterations_ = 0;
 };
 

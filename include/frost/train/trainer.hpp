@@ -8,6 +8,7 @@
 /// stores them first (for `last_gradients`, finite-check mode and clipping).
 
 #include <frost/core/aligned_buffer.hpp>
+#include <frost/core/storage.hpp>
 #include <frost/core/error.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
@@ -59,7 +60,10 @@ struct no_gradient_arena {};
 /// `KeepGradients` false (the default, `fused_update`): each finished tile of a weight gradient
 /// goes straight into the optimizer's update of those parameters, and no gradient is stored.
 /// True (`make_trainer(..., keep_gradients)`): a gradient arena, then the update; the same bits.
-template <class Model, class LossArg, class Spec, bool KeepGradients = false>
+/// `MaxBatch` 0 (the default): the workspace is allocated once for a run-time max_batch; above 0
+/// (`make_trainer<MaxBatch>(...)`): the workspace and the update's scratch live inside the object,
+/// sized at compile time, so a model with `storage::inline_` trains without a heap.
+template <class Model, class LossArg, class Spec, bool KeepGradients = false, std::size_t MaxBatch = 0>
 class trainer {
   using Loss = loss_t<LossArg>;
   static_assert(!std::is_const_v<Model>, "frost::make_trainer: the trainer updates the model in place: pass a non-const model");
@@ -76,12 +80,20 @@ class trainer {
   static constexpr bool fused_update = !KeepGradients;
   /// Bytes of gradient storage: the trainable arena's size with keep_gradients, else 0.
   static constexpr std::size_t gradient_bytes = KeepGradients ? gradients<Model>::size * sizeof(scalar_type) : 0;
+  /// The compile-time batch capacity (0: set at run time, the workspace on the heap).
+  static constexpr std::size_t static_max_batch = MaxBatch;
+  /// Does every buffer of this trainer live inside it (and the model's arenas inside the model)?
+  /// Then `make_trainer`, `step` and `predict` never touch the heap with one thread.
+  static constexpr bool heap_free = MaxBatch != 0 && std::is_same_v<typename Model::storage_type, storage::inline_>;
 
   trainer(Model& model, LossArg, optimizer_type opt, std::size_t max_batch, threads t = {}, seed s = {})
       : model_(&model), opt_(std::move(opt)), cap_(max_batch),
         ws_(std::max(workspace_per_sample, Model::plan.inference_per_sample) * max_batch),
         partial_(fused_update ? detail::update_scratch_size<Model>(max_batch) : 0), seed_(s.value) {
     if (max_batch == 0) detail::throw_shape("frost::make_trainer", "max_batch", "at least 1", "0");
+    if (MaxBatch != 0 && max_batch != MaxBatch)
+      detail::throw_shape("frost::make_trainer", "max_batch", std::to_string(MaxBatch) + " (the compile-time capacity)",
+                          std::to_string(max_batch));
     if (t.count == 0) detail::throw_value("frost::make_trainer", "threads", "at least 1", "0");
     check_clipping_("frost::make_trainer");
     if (t.count > 1) pool_ = std::make_unique<thread_pool>(t);
@@ -170,12 +182,12 @@ class trainer {
   /// auto tr2 = std::move(tr).rebind(deeper);
   /// ```
   template <class To>
-  trainer<To, LossArg, Spec, KeepGradients> rebind(To& model) && {
+  trainer<To, LossArg, Spec, KeepGradients, MaxBatch> rebind(To& model) && {
     static_assert(same_architecture_v<Model, To>,
                   "frost::trainer::rebind: the target model must be this model with other layers frozen");
     model.ensure_weights("frost::trainer::rebind");
-    trainer<To, LossArg, Spec, KeepGradients> out(model, LossArg{}, std::move(opt_).template rebind<To>(), cap_,
-                                                  threads{1});
+    trainer<To, LossArg, Spec, KeepGradients, MaxBatch> out(model, LossArg{}, std::move(opt_).template rebind<To>(),
+                                                            cap_, threads{1});
     out.pool_ = std::move(pool_);
     out.check_finite_ = check_finite_;
     out.seed_ = seed_;
@@ -219,10 +231,13 @@ class trainer {
     check_finite_ = on;
   }
   bool check_finite() const noexcept { return check_finite_; }
-  /// Bytes this trainer allocated: workspace, gradients (none when fused), the fused update's
-  /// scratch (`update_scratch_bytes`) and optimizer state.
+  /// Bytes this trainer allocated on the heap: workspace, gradients (none when fused), the fused
+  /// update's scratch (`update_scratch_bytes`) and optimizer state; what lives inside the object
+  /// (`make_trainer<MaxBatch>`, `storage::inline_`) counts in its `sizeof` instead.
   std::size_t allocated_bytes() const noexcept {
-    return (ws_.size() + partial_.size() + optimizer_type::state_size) * sizeof(scalar_type) + gradient_bytes;
+    constexpr bool model_heap = std::is_same_v<typename Model::storage_type, storage::heap>;
+    return detail::heap_bytes(ws_) + detail::heap_bytes(partial_) +
+           (model_heap ? optimizer_type::state_size * sizeof(scalar_type) + gradient_bytes : 0);
   }
   /// Bytes of scratch a fused update keeps, at most one layer's parameters (0 for most small
   /// networks): the partial sums of a weight-gradient reduction over more than
@@ -233,7 +248,7 @@ class trainer {
   std::size_t update_scratch_bytes() const noexcept { return partial_.size() * sizeof(scalar_type); }
 
  private:
-  template <class, class, class, bool>
+  template <class, class, class, bool, std::size_t>
   friend class trainer;
 
   void check_clipping_(const char* where) const {
@@ -348,9 +363,14 @@ class trainer {
   Model* model_;
   optimizer_type opt_;
   std::size_t cap_;
-  aligned_buffer<scalar_type> ws_;
+  static constexpr std::size_t static_workspace_ =
+      MaxBatch * std::max(workspace_per_sample, Model::plan.inference_per_sample);
+  static constexpr std::size_t static_partial_ =
+      MaxBatch != 0 && fused_update ? detail::update_scratch_size<Model>(MaxBatch) : 0;
+
+  detail::workspace_t<scalar_type, static_workspace_> ws_;
   [[no_unique_address]] std::conditional_t<KeepGradients, gradients<Model>, detail::no_gradient_arena> grads_;
-  aligned_buffer<scalar_type> partial_;  // fused: the update's scratch (update_scratch_bytes)
+  detail::workspace_t<scalar_type, static_partial_> partial_;  // fused: the update's scratch (update_scratch_bytes)
   std::unique_ptr<thread_pool> pool_;  // null for one thread
   bool check_finite_ = false;
   std::uint64_t seed_ = 0;    // the trainer's random stream (dropout): pass k draws from key (seed, k)
@@ -390,6 +410,27 @@ template <class Model, class Loss, class Spec>
 trainer<Model, Loss, Spec, true> make_trainer(Model& model, Loss loss, optimizer<Model, Spec> opt,
                                               std::size_t max_batch, keep_gradients_t, threads t = {}, seed s = {}) {
   return trainer<Model, Loss, Spec, true>(model, loss, std::move(opt), max_batch, t, s);
+}
+
+/// A trainer whose workspace lives inside it, for batches of up to `MaxBatch` rows (a
+/// compile-time capacity): with a model made with `storage::inline_`, nothing it holds is on the
+/// heap (`heap_free`), so a program without one can train online.
+/// ```cpp
+/// auto tr = frost::make_trainer<1>(model, frost::mean_squared_error{}, frost::adam{.learning_rate = 0.003f});
+/// ```
+template <std::size_t MaxBatch, class Model, class Loss, optimizer_spec Spec>
+trainer<Model, Loss, Spec, false, MaxBatch> make_trainer(Model& model, Loss loss, Spec spec, threads t = {}, seed s = {}) {
+  static_assert(MaxBatch >= 1, "frost::make_trainer<MaxBatch>: the capacity is at least one row");
+  detail::check_clipping("frost::make_trainer", spec);
+  return trainer<Model, Loss, Spec, false, MaxBatch>(model, loss, optimizer<Model, Spec>(spec), MaxBatch, t, s);
+}
+/// The same, keeping a gradient arena (`keep_gradients`).
+template <std::size_t MaxBatch, class Model, class Loss, optimizer_spec Spec>
+trainer<Model, Loss, Spec, true, MaxBatch> make_trainer(Model& model, Loss loss, Spec spec, keep_gradients_t,
+                                                        threads t = {}, seed s = {}) {
+  static_assert(MaxBatch >= 1, "frost::make_trainer<MaxBatch>: the capacity is at least one row");
+  detail::check_clipping("frost::make_trainer", spec);
+  return trainer<Model, Loss, Spec, true, MaxBatch>(model, loss, optimizer<Model, Spec>(spec), MaxBatch, t, s);
 }
 
 }  // namespace frost
