@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <thread>
 
 namespace {
 // A product whose exact result is subnormal, computed at run time.
@@ -52,6 +53,44 @@ TEST_CASE("Adam's second moment of a tiny gradient is flushed, not subnormal, an
   auto tr = frost::make_trainer(m, frost::mean_squared_error{}, frost::adam{}, 4, frost::threads{2});
   tr.step(x, y);
   REQUIRE(!frost::flush_denormals::active());
+#else
+  SUCCEED("no SSE: flush_denormals does nothing");
+#endif
+}
+
+TEST_CASE("a thread that flushes for good keeps its mode, and frost's calls on it leave MXCSR alone", "[core][denormals]") {
+#if defined(__SSE__)
+  const float tiny = 2.f * std::numeric_limits<float>::min();
+  bool after_call = false, flushed = false, left_alone = false;
+  std::thread t([&] {
+    frost::flush_denormals_on_this_thread();
+    {
+      const frost::flush_denormals flush;
+    }
+    after_call = frost::flush_denormals::active();
+    flushed = half_of(tiny / 2) == 0.f;
+    // Clearing the bits on such a thread is a misuse the docs warn of; it shows that a frost
+    // call there no longer reads or writes the mode.
+    _mm_setcsr(_mm_getcsr() & ~0x8040u);
+    const frost::flush_denormals flush;
+    left_alone = !frost::flush_denormals::active();
+  });
+  t.join();
+  REQUIRE(after_call);
+  REQUIRE(flushed);
+  REQUIRE(left_alone);
+  REQUIRE(!frost::flush_denormals::active());  // the test's own thread is untouched
+  // A thread that set FTZ and DAZ by itself keeps them after a frost call.
+  bool kept = false;
+  std::thread u([&] {
+    _mm_setcsr(_mm_getcsr() | 0x8040u);
+    {
+      const frost::flush_denormals flush;
+    }
+    kept = frost::flush_denormals::active();
+  });
+  u.join();
+  REQUIRE(kept);
 #else
   SUCCEED("no SSE: flush_denormals does nothing");
 #endif

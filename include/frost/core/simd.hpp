@@ -418,8 +418,23 @@ inline V tanh(V x) noexcept {
     p = p * z + splat<V>(1.33314422036e-1f);
     p = p * z + splat<V>(-3.33332819422e-1f);
     const V small = x + x * z * p;
-    // otherwise: 1 − 2/(e^(2|x|) + 1), signed; clamped so that e^(2|x|) stays finite
-    const V big = splat<V>(1.f) - splat<V>(2.f) / (exp(splat<V>(2.f) * select(ax > splat<V>(9.f), splat<V>(9.f), ax)) + splat<V>(1.f));
+    // otherwise: 1 − 2/(e^(2|x|) + 1), signed; clamped so that e^(2|x|) stays finite. The
+    // argument lies in [0, 18] (a NaN goes in as 18 and is replaced at the end), where exp's
+    // clamps, its rounding of negative arguments and its two-step scaling for subnormal results
+    // change nothing: the same steps without them give the same bits in fewer instructions.
+    const V e2x = [&] {
+      const V a = splat<V>(2.f) * select(ax <= splat<V>(9.f), ax, splat<V>(9.f));
+      const V t = a * splat<V>(1.44269504088896341f) + splat<V>(0.5f);
+      if constexpr (is_vector_v<V>) {
+        using I = typename detail::int32_vec<sizeof(V)>::type;
+        const I ni = __builtin_convertvector(t, I);
+        return detail::exp_reduced(a, __builtin_convertvector(ni, V)) * detail::pow2i<V>(ni);
+      } else {
+        const int ni = static_cast<int>(t);
+        return detail::exp_reduced(a, static_cast<V>(ni)) * detail::pow2i<V>(ni);
+      }
+    }();
+    const V big = splat<V>(1.f) - splat<V>(2.f) / (e2x + splat<V>(1.f));
     const V signed_big = select(x < splat<V>(0.f), -big, big);
     const V result = select(ax < splat<V>(0.625f), small, select(ax > splat<V>(9.f), select(x < splat<V>(0.f), splat<V>(-1.f), splat<V>(1.f)), signed_big));
     return select(x != x || x == splat<V>(0.f), x, result);  // NaN stays NaN, ±0 stays ±0

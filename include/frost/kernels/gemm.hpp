@@ -199,6 +199,67 @@ inline void for_row_tiles(std::size_t m, Rows&& rows) {
   for (; i < m; ++i) rows.template operator()<1>(i);
 }
 
+// A small layer, one row at a time: W's rows as `VN` vectors of `B` bytes (the narrowest vector
+// that holds a row, up to the widest), every k unrolled at compile time with constant-index
+// accumulators and constant masks, no tile dispatch and no call. This is how a real-time model
+// (1 → 8 → 8 → 1, 4 → 16 → 16 → 4) runs at batch 1, where a general kernel's bookkeeping costs
+// more than the arithmetic. `fits`: at most 4 vectors a row and 128 vector FMAs in all.
+template <class T, std::size_t K, std::size_t N>
+struct small_layer {
+  static constexpr std::size_t row_bytes = N * sizeof(T);
+  static constexpr std::size_t B = std::min<std::size_t>(simd_bytes, row_bytes <= 16 ? 16 : row_bytes <= 32 ? 32 : 64);
+  static constexpr std::size_t L = B / sizeof(T);
+  static constexpr std::size_t VN = (N + L - 1) / L;
+  static constexpr std::size_t tail = N - (VN - 1) * L;  // lanes of the last vector
+  // Independent accumulator sets: every S-th k goes to one set (8 chains of FMAs in all where K
+  // allows), a power of two so that the sets add up pairwise.
+  static constexpr std::size_t S = [] {
+    std::size_t s = 1;
+    while (2 * s * VN <= 8 && 2 * s <= K) s *= 2;
+    return s;
+  }();
+  static constexpr bool fits = VN <= 4 && K * VN <= 128;
+};
+
+template <class T, std::size_t K, std::size_t N>
+inline constexpr bool small_forward = small_layer<T, K, N>::fits;
+
+// One row of Y = f(X·W + bias) for a small layer (see small_layer); z, when not null, gets the sums.
+template <std::size_t K, std::size_t N, class T, class F>
+inline void small_row(const T* x, const T* w, const T* bias, T* y, T* z, const F& f) noexcept {
+  using shape = small_layer<T, K, N>;
+  constexpr std::size_t B = shape::B, L = shape::L, VN = shape::VN, S = shape::S, tail = shape::tail;
+  using V = vec_t<T, B>;
+  auto load_v = [&]<std::size_t v>(const T* p) -> V {
+    if constexpr (v + 1 == VN && tail != L) return load_n<T, B>(p + v * L, tail);
+    else return load<T, B>(p + v * L);
+  };
+  auto store_v = [&]<std::size_t v>(T* p, V a) {
+    if constexpr (v + 1 == VN && tail != L) store_n<T, B>(p + v * L, a, tail);
+    else store<T, B>(p + v * L, a);
+  };
+  [&]<std::size_t... i, std::size_t... v>(std::index_sequence<i...>, std::index_sequence<v...>) {
+    V sum[S * VN] = {};
+    if (bias != nullptr) ((sum[v] = load_v.template operator()<v>(bias)), ...);
+    // Product k, vector u accumulates into set k mod S.
+    ((sum[(i / VN) % S * VN + i % VN] += broadcast<T, B>(x[i / VN]) * load_v.template operator()<i % VN>(w + (i / VN) * N)),
+     ...);
+    auto add_half = [&]<std::size_t H>() {
+      [&]<std::size_t... j>(std::index_sequence<j...>) {
+        ((sum[j] += sum[j + H * VN]), ...);
+      }(std::make_index_sequence<H * VN>{});
+    };
+    if constexpr (S >= 8) add_half.template operator()<4>();
+    if constexpr (S >= 4) add_half.template operator()<2>();
+    if constexpr (S >= 2) add_half.template operator()<1>();
+    if (z != nullptr) (store_v.template operator()<v>(z, sum[v]), ...);
+    if constexpr (requires { F::whole_row; })
+      (store_v.template operator()<v>(y, f(sum[v], VN == 1 ? tail : L)), ...);
+    else
+      (store_v.template operator()<v>(y, f(sum[v])), ...);
+  }(std::make_index_sequence<K * VN>{}, std::make_index_sequence<VN>{});
+}
+
 // Does the forward product copy strips of W to contiguous blocks? Where W's rows are 2 KiB or
 // more apart (measured on AVX-512, K = N = 1024, batch 256: 86 -> 95 GFLOP/s).
 template <class T, std::size_t N>
@@ -206,13 +267,13 @@ inline constexpr bool pack_forward = N * sizeof(T) >= 2048;
 
 }  // namespace detail
 
-/// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]), with f applied to each register tile before it is
+/// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]) by register tiles, with f applied to each register tile before it is
 /// stored (the epilogue; `identity` by default). bias may be null (no bias). When `z` is not
 /// null it receives the sums before f (the pre-activation a backward may need). Overwrites Y.
 /// With `share`, only that share of the columns (shares may run at once).
 template <std::size_t K, std::size_t N, class T, class F = identity>
-void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
-                  part share = part::whole()) noexcept {
+void gemm_forward_tiles(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
+                        part share = part::whole()) noexcept {
   constexpr std::size_t L = native<T>::width;
   static_assert(!requires { F::whole_row; } || N <= L,
                 "frost::kernels::gemm_forward: an epilogue over whole rows needs rows of at most one vector");
@@ -273,6 +334,25 @@ void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T*
       }
     }
   }
+}
+
+/// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]), as gemm_forward_tiles computes it, except that for a
+/// small layer (detail::small_layer) the rows outside whole row tiles, all of them at batch 1,
+/// run here as single small rows, inlined into the caller: at batch 1 a small model then runs
+/// without a call per layer into the tile machinery.
+template <std::size_t K, std::size_t N, class T, class F = identity>
+inline void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
+                         part share = part::whole()) noexcept {
+  if constexpr (detail::small_forward<T, K, N>) {
+    if (share.count == 1) {
+      const std::size_t tiles = m / detail::row_tile * detail::row_tile;
+      for (std::size_t i = tiles; i < m; ++i)
+        detail::small_row<K, N>(x + i * K, w, bias, y + i * N, z != nullptr ? z + i * N : nullptr, f);
+      if (tiles != 0) gemm_forward_tiles<K, N>(x, tiles, w, bias, y, z, f, share);
+      return;
+    }
+  }
+  gemm_forward_tiles<K, N>(x, m, w, bias, y, z, f, share);
 }
 
 /// Y = f(scale·(X·W + bias) + shift), scale and shift per column: the product of a layer whose
