@@ -100,6 +100,21 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
 
 namespace detail {
 
+// Adds S sets of VN accumulators (S a power of two, at most 8) pairwise into the first set:
+// sum[v] += sum[v + 4·VN], then + 2·VN, then + VN. Constant indices only, so that, inlined, the
+// accumulators stay in registers.
+template <std::size_t S, std::size_t VN, class V>
+[[gnu::always_inline]] inline void add_sets(V* sum) noexcept {
+  auto add_half = [&]<std::size_t H>() {
+    [&]<std::size_t... j>(std::index_sequence<j...>) {
+      ((sum[j] += sum[j + H * VN]), ...);
+    }(std::make_index_sequence<H * VN>{});
+  };
+  if constexpr (S >= 8) add_half.template operator()<4>();
+  if constexpr (S >= 4) add_half.template operator()<2>();
+  if constexpr (S >= 2) add_half.template operator()<1>();
+}
+
 // R rows × VN vectors of B bytes of Y = X(R×kb)·W(kb×cols), seeded from `prev` (the sums of
 // earlier panels of K) or else from `init` (the bias) or else zero. The sums go to `raw` (unless
 // null) and, on the last panel of K, `f(sums)` to `act` (unless null). n: lanes of a partial chunk.
@@ -132,14 +147,7 @@ template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, c
       for (; k + S <= kb; k += S) ((sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)), ...);
       // The last kb mod S values of k.
       ((k + i / VN < kb ? void(sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)) : void()), ...);
-      auto add_half = [&]<std::size_t H>() {
-        [&]<std::size_t... j>(std::index_sequence<j...>) {
-          ((sum[j] += sum[j + H * VN]), ...);
-        }(std::make_index_sequence<H * VN>{});
-      };
-      if constexpr (S >= 8) add_half.template operator()<4>();
-      if constexpr (S >= 4) add_half.template operator()<2>();
-      if constexpr (S >= 2) add_half.template operator()<1>();
+      add_sets<S, VN>(sum);
       ((i < VN ? void(acc[0][i % VN] = sum[i]) : void()), ...);
     }(std::make_index_sequence<S * VN>{});
   } else {
@@ -244,14 +252,7 @@ inline void small_row(const T* x, const T* w, const T* bias, T* y, T* z, const F
     // Product k, vector u accumulates into set k mod S.
     ((sum[(i / VN) % S * VN + i % VN] += broadcast<T, B>(x[i / VN]) * load_v.template operator()<i % VN>(w + (i / VN) * N)),
      ...);
-    auto add_half = [&]<std::size_t H>() {
-      [&]<std::size_t... j>(std::index_sequence<j...>) {
-        ((sum[j] += sum[j + H * VN]), ...);
-      }(std::make_index_sequence<H * VN>{});
-    };
-    if constexpr (S >= 8) add_half.template operator()<4>();
-    if constexpr (S >= 4) add_half.template operator()<2>();
-    if constexpr (S >= 2) add_half.template operator()<1>();
+    add_sets<S, VN>(sum);
     if (z != nullptr) (store_v.template operator()<v>(z, sum[v]), ...);
     if constexpr (requires { F::whole_row; })
       (store_v.template operator()<v>(y, f(sum[v], VN == 1 ? tail : L)), ...);
