@@ -79,7 +79,7 @@ void calibrate() {
 
 constexpr std::size_t samples = 256;
 constexpr benchmark::IterationCount calls_per_iteration = 1024;
-constexpr benchmark::IterationCount iterations = 200;  // 204,800 calls per repetition
+constexpr benchmark::IterationCount iterations = 1000;  // 1,024,000 calls per repetition
 
 // Times `call(k)` (k: the sample index) in regions of `block` consecutive calls; reports the
 // median (p50_ns) and 99th percentile (p99_ns) of a region's time divided by `block`: the time
