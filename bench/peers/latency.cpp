@@ -14,8 +14,9 @@
 //   article     100 → 64 relu → 32 relu → 10 softmax (the article's network)
 //   audio_tanh  1 → 8 tanh → 8 tanh → 1 linear      (a typical real-time audio model)
 //   audio_relu  4 → 16 relu → 16 relu → 4 linear
-// Benchmarks: latency/<model>/<library> (inference), and latency/article/<library>/step: one
-// training step on one sample (Adam, categorical cross-entropy) for frost and Eigen.
+// Benchmarks: latency/<model>/<library> (inference), latency/<audio model>/frost_batch64 (a
+// 64-sample buffer as one batch, per sample), and latency/article/<library>/step: one training
+// step on one sample (Adam, categorical cross-entropy) for frost and Eigen.
 
 #include "workloads.hpp"
 
@@ -85,18 +86,20 @@ constexpr benchmark::IterationCount iterations = 1000;  // 1,024,000 calls per r
 // median (p50_ns) and 99th percentile (p99_ns) of a region's time divided by `block`: the time
 // per call of one call alone (block 1), or of a 64-sample audio buffer processed sample by sample
 // (block 64; the counter's 10 ns steps on this machine would otherwise swamp a 30 ns call).
+// With `rows` above 1, each call takes `rows` samples at once (a buffer as one batch), and the
+// times are still per sample.
 template <class Call>
-void time_calls(benchmark::State& state, std::size_t block, Call&& call) {
-  for (std::size_t k = 0; k < 3 * samples; ++k) call(k % samples);  // warm-up
+void time_calls(benchmark::State& state, std::size_t block, Call&& call, std::size_t rows = 1) {
+  for (std::size_t k = 0; k < 3 * samples; k += rows) call(k);  // warm-up
   std::vector<std::uint32_t> t;
   t.reserve(std::size_t(calls_per_iteration * iterations) / block + 1);
   std::size_t k = 0;
   for (auto _ : state) {
     for (benchmark::IterationCount i = 0; i < calls_per_iteration; i += benchmark::IterationCount(block)) {
       const std::uint64_t a = ticks();
-      for (std::size_t j = 0; j < block; ++j) {
+      for (std::size_t j = 0; j < block; j += rows) {
         call(k);
-        k = k + 1 == samples ? 0 : k + 1;
+        k = k + rows == samples ? 0 : k + rows;
       }
       const std::uint64_t b = ticks();
       t.push_back(std::uint32_t(std::min<std::uint64_t>(b - a, 0xffffffffu)));
@@ -173,6 +176,24 @@ struct frost_runner {
   explicit frost_runner(const weights& w) { load_frost(*model, w); }
   const float* operator()(const float* x) noexcept {
     run(frost::matrix_view<const float, in>(x, 1), frost::matrix_view<float, out>(y.data(), 1));
+    return y.data();
+  }
+};
+
+// frost with a whole 64-sample buffer as one batch (make_inference<64>): what a stateless model
+// in an audio callback can do instead of 64 calls. Inputs contiguous, 64 rows a call.
+template <class Model>
+struct frost_buffer_runner {
+  static constexpr std::size_t in = Model::input_shape::size, out = Model::output_shape::size, rows = 64;
+  const Model* model;
+  frost::inference<Model, rows> run;
+  std::vector<float> x = std::vector<float>(samples * in);
+  std::array<float, rows * out> y{};
+  frost_buffer_runner(const Model& m, const inputs& xs) : model(&m), run(frost::make_inference<rows>(m)) {
+    for (std::size_t k = 0; k < samples; ++k) std::copy_n(xs.at(k), in, x.data() + k * in);
+  }
+  const float* operator()(std::size_t first) noexcept {
+    run(frost::matrix_view<const float, in>(x.data() + first * in, rows), frost::matrix_view<float, out>(y.data(), rows));
     return y.data();
   }
 };
@@ -315,6 +336,31 @@ void register_model(const model_sizes& m) {
   const std::string base = std::string("latency/") + m.name + "/";
   const std::size_t block = m.units == article.units ? 1 : 64;  // audio models: a 64-sample buffer
   register_inference(base + "frost", block, f, xs);
+  if (block == 64) {
+    auto fb = std::make_shared<frost_buffer_runner<FrostModel>>(*f->model, *xs);
+    // The batch's rows against the calls one by one (tiles and single rows add in other orders).
+    float worst = 0;
+    for (std::size_t first = 0; first < samples; first += 64) {
+      const float* yb = (*fb)(first);
+      for (std::size_t k = 0; k < 64; ++k)
+        for (std::size_t j = 0; j < m.units[3]; ++j)
+          worst = std::max(worst, std::abs(yb[k * m.units[3] + j] - (*f)(xs->at(first + k))[j]));
+    }
+    require_close((std::string(m.name) + " frost, one batch of 64 vs 64 calls").c_str(), worst);
+    benchmark::RegisterBenchmark((base + "frost_batch64").c_str(),
+                                 [fb](benchmark::State& s) {
+                                   time_calls(
+                                       s, 64,
+                                       [&](std::size_t k) {
+                                         const float* y = (*fb)(k);
+                                         benchmark::DoNotOptimize(y);
+                                         benchmark::ClobberMemory();
+                                       },
+                                       64);
+                                 })
+        ->Iterations(iterations)
+        ->Unit(benchmark::kNanosecond);
+  }
 #if defined(FROST_BENCH_WITH_RTNEURAL)
   auto rt = std::make_shared<rtneural_runner<RtModel>>(w, m);
   require_close((std::string(m.name) + " frost vs RTNeural").c_str(), largest_difference(*f, *rt, *xs, m.units[3]));
