@@ -345,6 +345,12 @@ template <std::size_t K, std::size_t N, class T, class F = identity>
 inline void gemm_forward(const T* x, std::size_t m, const T* w, const T* bias, T* y, T* z = nullptr, const F& f = {},
                          part share = part::whole()) noexcept {
   if constexpr (detail::small_forward<T, K, N>) {
+    if (m == 1) {
+      // A batch of one apart: straight-line code, with the epilogue's constants read where they are
+      // used instead of set up in registers ahead of a loop that runs once.
+      detail::small_row<K, N>(x, w, bias, y, z, f);
+      return;
+    }
     if (share.count == 1) {
       const std::size_t tiles = m / detail::row_tile * detail::row_tile;
       for (std::size_t i = tiles; i < m; ++i)
