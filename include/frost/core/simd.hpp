@@ -399,9 +399,44 @@ inline V exp(V x) noexcept {
   }
 }
 
-/// tanh lane by lane. For float, in registers: an odd polynomial below |x| = 0.625 (Cephes's
-/// tanhf coefficients), 1 − 2/(e^(2|x|) + 1) with the sign of x above, ±1 past |x| = 9; scalars
-/// and vector lanes give the same bits, within a few ulp of std::tanh (tests/core/simd_test.cpp).
+namespace detail {
+// op on the bits of two floats (scalars or vectors), as 32-bit integers: sign bits are set,
+// cleared and read with one instruction each, and no select to undo later.
+template <class V, class Op>
+inline V bitwise(V a, V b, Op op) noexcept {
+  if constexpr (is_vector_v<V>) {
+    using I = typename int32_vec<sizeof(V)>::type;
+    return (V)op((I)a, (I)b);
+  } else {
+    std::uint32_t x, y;
+    std::memcpy(&x, &a, sizeof x);
+    std::memcpy(&y, &b, sizeof y);
+    x = op(x, y);
+    V r;
+    std::memcpy(&r, &x, sizeof r);
+    return r;
+  }
+}
+// The sign bit of x (-0.0 has only that bit set).
+template <class V>
+inline V sign_bits(V x) noexcept {
+  return bitwise(x, splat<V>(-0.f), [](auto u, auto v) { return u & v; });
+}
+template <class V>
+inline V xor_bits(V x, V sign) noexcept {
+  return bitwise(x, sign, [](auto u, auto v) { return u ^ v; });
+}
+template <class V>
+inline V or_bits(V x, V sign) noexcept {
+  return bitwise(x, sign, [](auto u, auto v) { return u | v; });
+}
+}  // namespace detail
+
+/// tanh lane by lane. For float, in registers, on |x| with x's sign bit put back at the end:
+/// below 0.625 an odd polynomial (Cephes's tanhf coefficients); above, 1 − 2/(e^(2|x|) + 1)
+/// with e^(2|x|) = 2ⁿ·(1 + (eʳ − 1)), |x| taken no further than 9.5 (where the result has
+/// rounded to 1). Within 1 ulp of the correctly rounded tanh over every float (checked
+/// exhaustively); scalars and vector lanes give the same bits (tests/core/simd_test.cpp).
 /// Other types call std::tanh.
 template <class V>
 inline V tanh(V x) noexcept {
@@ -409,40 +444,60 @@ inline V tanh(V x) noexcept {
   if constexpr (!std::is_same_v<S, float>) {
     return map(x, [](S v) { return std::tanh(v); });
   } else {
-    const V ax = select(x < splat<V>(0.f), -x, x);
-    // |x| < 0.625: x + x·x²·P(x²)
-    const V z = x * x;
+    const V sign = detail::sign_bits(x);
+    const V ax = detail::xor_bits(x, sign);
+    // |x| < 0.625: |x| + |x|·x²·P(x²), off the critical path below.
+    const V z = ax * ax;
     V p = splat<V>(-5.70498872745e-3f);
     p = p * z + splat<V>(2.06390887954e-2f);
     p = p * z + splat<V>(-5.37397155531e-2f);
     p = p * z + splat<V>(1.33314422036e-1f);
     p = p * z + splat<V>(-3.33332819422e-1f);
-    const V small = x + x * z * p;
-    // otherwise: 1 − 2/(e^(2|x|) + 1), signed; clamped so that e^(2|x|) stays finite. The
-    // argument lies in [0, 18] (a NaN goes in as 18 and is replaced at the end), where exp's
-    // clamps, its rounding of negative arguments and its two-step scaling for subnormal results
-    // change nothing: the same steps without them give the same bits in fewer instructions.
-    const V e2x = [&] {
-      const V a = splat<V>(2.f) * select(ax <= splat<V>(9.f), ax, splat<V>(9.f));
-      const V t = a * splat<V>(1.44269504088896341f) + splat<V>(0.5f);
-      if constexpr (is_vector_v<V>) {
-        using I = typename detail::int32_vec<sizeof(V)>::type;
-        const I ni = __builtin_convertvector(t, I);
-        return detail::exp_reduced(a, __builtin_convertvector(ni, V)) * detail::pow2i<V>(ni);
-      } else {
-        const int ni = static_cast<int>(t);
-        return detail::exp_reduced(a, static_cast<V>(ni)) * detail::pow2i<V>(ni);
-      }
-    }();
-    const V big = splat<V>(1.f) - splat<V>(2.f) / (e2x + splat<V>(1.f));
-    const V signed_big = select(x < splat<V>(0.f), -big, big);
-    const V result = select(ax < splat<V>(0.625f), small, select(ax > splat<V>(9.f), select(x < splat<V>(0.f), splat<V>(-1.f), splat<V>(1.f)), signed_big));
-    return select(x != x || x == splat<V>(0.f), x, result);  // NaN stays NaN, ±0 stays ±0
+    const V small = ax + ax * z * p;
+    // Otherwise a = 2|x| = n·ln 2 + r, |r| ≤ ln 2 / 2. The argument is at most 19, where one
+    // float of ln 2 reduces exactly enough (its error, n·2e-9, is far below the result's ulp
+    // wherever the result is not 1), and eʳ − 1 runs as Estrin's scheme (Cephes's expf
+    // coefficients) to keep the chain of dependent operations short. A NaN goes in as 9.5, so that the conversion below always has a value to convert, and takes the
+    // polynomial's NaN at the end; ±0 goes through the polynomial as ±0.
+    // (Conditionals, not `select`: the compiler makes a minimum and a blend of them.)
+    const V a = splat<V>(2.f) * (ax <= splat<V>(9.5f) ? ax : splat<V>(9.5f));
+    const V t = a * splat<V>(1.44269504088896341f) + splat<V>(0.5f);
+    V nf, scale;
+    if constexpr (is_vector_v<V>) {
+      using I = typename detail::int32_vec<sizeof(V)>::type;
+      const I ni = __builtin_convertvector(t, I);
+      nf = __builtin_convertvector(ni, V);
+      scale = detail::pow2i<V>(ni);
+    } else {
+      const int ni = static_cast<int>(t);
+      nf = static_cast<V>(ni);
+      scale = detail::pow2i<V>(ni);
+    }
+    const V r = a - nf * splat<V>(0.693147180559945309f);
+    const V r2 = r * r;
+    const V c01 = r * splat<V>(1.6666665459e-1f) + splat<V>(5.0000001201e-1f);
+    const V c23 = r * splat<V>(8.3334519073e-3f) + splat<V>(4.1665795894e-2f);
+    const V c45 = r * splat<V>(1.9875691500e-4f) + splat<V>(1.3981999507e-3f);
+    const V poly = (r2 * r2) * c45 + (r2 * c23 + c01);
+    const V em1 = poly * r2 + r;                                   // eʳ − 1
+    const V big = splat<V>(1.f) - splat<V>(2.f) / (scale * em1 + (scale + splat<V>(1.f)));
+    return detail::or_bits(ax >= splat<V>(0.625f) ? big : small, sign);
   }
 }
 
-/// The sum and the maximum of a vector's lanes, halving the width at each step (the compiler
-/// turns the copies of halves into lane extracts).
+namespace detail {
+// The low and the high half of a vector of B bytes (B > 16), as shuffles in registers.
+template <class T, std::size_t B>
+inline void halves(vec_t<T, B> v, vec_t<T, B / 2>& lo, vec_t<T, B / 2>& hi) noexcept {
+  [&]<int... l>(std::integer_sequence<int, l...>) {
+    lo = __builtin_shufflevector(v, v, l...);
+    hi = __builtin_shufflevector(v, v, (l + static_cast<int>(B / 2 / sizeof(T)))...);
+  }(std::make_integer_sequence<int, static_cast<int>(B / 2 / sizeof(T))>{});
+}
+}  // namespace detail
+
+/// The sum and the maximum of a vector's lanes, halving the width at each step down to 16
+/// bytes, whose lanes then go in order.
 template <class T, std::size_t B>
 inline T reduce_add(vec_t<T, B> v) noexcept {
   if constexpr (B == 16) {
@@ -451,8 +506,7 @@ inline T reduce_add(vec_t<T, B> v) noexcept {
     return s;
   } else {
     vec_t<T, B / 2> lo, hi;
-    std::memcpy(&lo, &v, B / 2);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + B / 2, B / 2);
+    detail::halves<T, B>(v, lo, hi);
     return reduce_add<T, B / 2>(lo + hi);
   }
 }
@@ -464,9 +518,8 @@ inline T reduce_max(vec_t<T, B> v) noexcept {
     return s;
   } else {
     vec_t<T, B / 2> lo, hi;
-    std::memcpy(&lo, &v, B / 2);
-    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + B / 2, B / 2);
-    return reduce_max<T, B / 2>(select(lo > hi, lo, hi));
+    detail::halves<T, B>(v, lo, hi);
+    return reduce_max<T, B / 2>(lo > hi ? lo : hi);
   }
 }
 
