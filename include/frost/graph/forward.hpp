@@ -9,6 +9,7 @@
 #include <frost/core/part.hpp>
 #include <frost/core/random.hpp>
 #include <frost/core/thread_pool.hpp>
+#include <frost/graph/detail/register_chain.hpp>
 #include <frost/graph/detail/schedule.hpp>
 #include <frost/graph/frozen.hpp>
 #include <frost/graph/model.hpp>
@@ -163,6 +164,19 @@ void forward(const Model& m, const pass_buffers<T>& b, std::size_t rows, thread_
   const flush_denormals flush;
   constexpr auto& p = Model::plan;
   constexpr std::size_t n = Model::node_count;
+  // One row of inference: the nodes before the model's closing chain of small layers as usual,
+  // the chain in registers (graph/detail/register_chain.hpp).
+  if constexpr (!Training && register_chain_start<Model>() < n) {
+    if (rows == 1) {
+      constexpr std::size_t C = register_chain_start<Model>();
+      constexpr index_range one{0, 1};
+      [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (forward_node<false, true, Model, I>(m, b, one), ...);
+      }(std::make_index_sequence<C>{});
+      run_register_chain<Model, C>(m, static_cast<const T*>(forward_row<false, true, Model, C - 1>(b, one)), b.out);
+      return;
+    }
+  }
   // Models whose samples are not independent (batch statistics) go node by node too: each node
   // splits where it can, and a node that needs the whole batch sees it whole.
   if constexpr (p.split_forward_by_units || !p.rows_independent) {

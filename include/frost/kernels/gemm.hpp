@@ -13,6 +13,7 @@
 #include <frost/core/simd.hpp>
 #include <frost/core/part.hpp>
 #include <frost/kernels/gradient_sink.hpp>
+#include <frost/kernels/register_row.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -99,21 +100,6 @@ inline void store_lanes(T* p, vec_t<T, B> v, std::size_t n) noexcept {
 }  // namespace detail
 
 namespace detail {
-
-// Adds S sets of VN accumulators (S a power of two, at most 8) pairwise into the first set:
-// sum[v] += sum[v + 4·VN], then + 2·VN, then + VN. Constant indices only, so that, inlined, the
-// accumulators stay in registers.
-template <std::size_t S, std::size_t VN, class V>
-[[gnu::always_inline]] inline void add_sets(V* sum) noexcept {
-  auto add_half = [&]<std::size_t H>() {
-    [&]<std::size_t... j>(std::index_sequence<j...>) {
-      ((sum[j] += sum[j + H * VN]), ...);
-    }(std::make_index_sequence<H * VN>{});
-  };
-  if constexpr (S >= 8) add_half.template operator()<4>();
-  if constexpr (S >= 4) add_half.template operator()<2>();
-  if constexpr (S >= 2) add_half.template operator()<1>();
-}
 
 // R rows × VN vectors of B bytes of Y = X(R×kb)·W(kb×cols), seeded from `prev` (the sums of
 // earlier panels of K) or else from `init` (the bias) or else zero. The sums go to `raw` (unless
@@ -207,58 +193,19 @@ inline void for_row_tiles(std::size_t m, Rows&& rows) {
   for (; i < m; ++i) rows.template operator()<1>(i);
 }
 
-// A small layer, one row at a time: W's rows as `VN` vectors of `B` bytes (the narrowest vector
-// that holds a row, up to the widest), every k unrolled at compile time with constant-index
-// accumulators and constant masks, no tile dispatch and no call. This is how a real-time model
+// A small layer (kernels::small_layer) runs its lone rows as one unrolled, inlined sequence
+// (kernels::dense_row): no tile dispatch and no call. This is how a real-time model
 // (1 → 8 → 8 → 1, 4 → 16 → 16 → 4) runs at batch 1, where a general kernel's bookkeeping costs
-// more than the arithmetic. `fits`: at most 4 vectors a row and 128 vector FMAs in all.
-template <class T, std::size_t K, std::size_t N>
-struct small_layer {
-  static constexpr std::size_t row_bytes = N * sizeof(T);
-  static constexpr std::size_t B = std::min<std::size_t>(simd_bytes, row_bytes <= 16 ? 16 : row_bytes <= 32 ? 32 : 64);
-  static constexpr std::size_t L = B / sizeof(T);
-  static constexpr std::size_t VN = (N + L - 1) / L;
-  static constexpr std::size_t tail = N - (VN - 1) * L;  // lanes of the last vector
-  // Independent accumulator sets: every S-th k goes to one set (8 chains of FMAs in all where K
-  // allows), a power of two so that the sets add up pairwise.
-  static constexpr std::size_t S = [] {
-    std::size_t s = 1;
-    while (2 * s * VN <= 8 && 2 * s <= K) s *= 2;
-    return s;
-  }();
-  static constexpr bool fits = VN <= 4 && K * VN <= 128;
-};
-
+// more than the arithmetic.
 template <class T, std::size_t K, std::size_t N>
 inline constexpr bool small_forward = small_layer<T, K, N>::fits;
 
-// One row of Y = f(X·W + bias) for a small layer (see small_layer); z, when not null, gets the sums.
+// One row of Y = f(X·W + bias) for a small layer; z, when not null, gets the sums.
 template <std::size_t K, std::size_t N, class T, class F>
 inline void small_row(const T* x, const T* w, const T* bias, T* y, T* z, const F& f) noexcept {
-  using shape = small_layer<T, K, N>;
-  constexpr std::size_t B = shape::B, L = shape::L, VN = shape::VN, S = shape::S, tail = shape::tail;
-  using V = vec_t<T, B>;
-  auto load_v = [&]<std::size_t v>(const T* p) -> V {
-    if constexpr (v + 1 == VN && tail != L) return load_n<T, B>(p + v * L, tail);
-    else return load<T, B>(p + v * L);
-  };
-  auto store_v = [&]<std::size_t v>(T* p, V a) {
-    if constexpr (v + 1 == VN && tail != L) store_n<T, B>(p + v * L, a, tail);
-    else store<T, B>(p + v * L, a);
-  };
-  [&]<std::size_t... i, std::size_t... v>(std::index_sequence<i...>, std::index_sequence<v...>) {
-    V sum[S * VN] = {};
-    if (bias != nullptr) ((sum[v] = load_v.template operator()<v>(bias)), ...);
-    // Product k, vector u accumulates into set k mod S.
-    ((sum[(i / VN) % S * VN + i % VN] += broadcast<T, B>(x[i / VN]) * load_v.template operator()<i % VN>(w + (i / VN) * N)),
-     ...);
-    add_sets<S, VN>(sum);
-    if (z != nullptr) (store_v.template operator()<v>(z, sum[v]), ...);
-    if constexpr (requires { F::whole_row; })
-      (store_v.template operator()<v>(y, f(sum[v], VN == 1 ? tail : L)), ...);
-    else
-      (store_v.template operator()<v>(y, f(sum[v])), ...);
-  }(std::make_index_sequence<K * VN>{}, std::make_index_sequence<VN>{});
+  const register_row<T, N> sums = dense_row<K, N>(x, w, bias);
+  if (z != nullptr) store_row<N>(z, sums);
+  store_row<N>(y, apply_row<N>(sums, f));
 }
 
 // Does the forward product copy strips of W to contiguous blocks? Where W's rows are 2 KiB or
@@ -338,7 +285,7 @@ void gemm_forward_tiles(const T* x, std::size_t m, const T* w, const T* bias, T*
 }
 
 /// Y[m×N] = f(X[m×K]·W[K×N] + bias[N]), as gemm_forward_tiles computes it, except that for a
-/// small layer (detail::small_layer) the rows outside whole row tiles, all of them at batch 1,
+/// small layer (kernels::small_layer) the rows outside whole row tiles, all of them at batch 1,
 /// run here as single small rows, inlined into the caller: at batch 1 a small model then runs
 /// without a call per layer into the tile machinery.
 template <std::size_t K, std::size_t N, class T, class F = identity>

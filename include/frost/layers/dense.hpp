@@ -117,6 +117,21 @@ struct dense : layer_call<dense<Units, Activation>> {
     }
   }
 
+  /// One row in registers (batch-1 inference of a chain of small layers, graph/detail/
+  /// register_chain.hpp): f(x·W + b), x the row in memory or the previous layer's register row.
+  /// The same sums in the same order as `forward` at batch 1, so the same bits.
+  template <class In, class T>
+  static constexpr bool register_forward =
+      kernels::small_layer<T, In::size, Units>::fits &&
+      (activation::elementwise ||
+       (requires { typename activation_type::row_function; } && Units <= simd::native<T>::width));
+  template <class In, class T, class X>
+  [[gnu::always_inline]] static kernels::register_row<T, Units> forward_row(const T* params, const X& x) noexcept {
+    const auto sums = kernels::dense_row<In::size, Units>(x, params, params + In::size * Units);
+    if constexpr (activation::elementwise) return kernels::apply_row<Units>(sums, typename activation::function{});
+    else return kernels::apply_row<Units>(sums, typename activation_type::row_function{});
+  }
+
   /// activation: dz = f'·dL/dy in place. params: dW = xᵀ·dz and db = Σ dz over `a.share` of
   /// the units, with f' applied to each tile of dL/dy as it is loaded when `with_activation`.
   /// input: dx (+)= dz·Wᵀ, after f' on these rows when `with_activation`. `sink` takes the
