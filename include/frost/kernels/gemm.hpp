@@ -130,6 +130,19 @@ template <std::size_t R, std::size_t B, std::size_t VN, bool Partial, class T, c
       };
       V sum[S * VN] = {(i < VN ? seed(i) : V{})...};
       std::size_t k = 0;
+      // x a native vector at a time, each value broadcast from it by a shuffle: a load of x per
+      // value would take a load slot from W's (one-row products are bound by loads).
+      constexpr std::size_t C = simd_bytes / sizeof(T);
+      if constexpr (C % S == 0 && C >= S)
+        for (; k + C <= kb; k += C) {
+          const native_t<T> xc = load<T, simd_bytes>(x + k);
+          auto block = [&]<std::size_t c>() __attribute__((always_inline)) {
+            ((sum[i] += lane_of<c * S + i / VN, B>(xc) * w_at(k + c * S + i / VN, i % VN)), ...);
+          };
+          [&]<std::size_t... c>(std::index_sequence<c...>) __attribute__((always_inline)) {
+            (block.template operator()<c>(), ...);
+          }(std::make_index_sequence<C / S>{});
+        }
       for (; k + S <= kb; k += S) ((sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)), ...);
       // The last kb mod S values of k.
       ((k + i / VN < kb ? void(sum[i] += broadcast<T, B>(x[k + i / VN]) * w_at(k + i / VN, i % VN)) : void()), ...);

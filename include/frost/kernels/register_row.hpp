@@ -74,15 +74,20 @@ template <class T, std::size_t N, std::size_t v>
   else return simd::load<T, shape::B>(p + v * shape::L);
 }
 
+// Lane i of a vector, in every lane of a B-byte vector (a shuffle, no memory).
+template <std::size_t i, std::size_t B, class V>
+[[gnu::always_inline]] inline simd::vec_t<simd::element_t<V>, B> lane_of(V v) noexcept {
+  return [&]<std::size_t... l>(std::index_sequence<l...>)
+             __attribute__((always_inline)) -> simd::vec_t<simd::element_t<V>, B> {
+    return __builtin_shufflevector(v, v, ((void)l, static_cast<int>(i))...);
+  }(std::make_index_sequence<B / sizeof(simd::element_t<V>)>{});
+}
+
 // Lane k of a register row, in every lane of a B-byte vector.
 template <std::size_t k, std::size_t B, class T, std::size_t K>
 [[gnu::always_inline]] inline simd::vec_t<T, B> lane(const register_row<T, K>& x) noexcept {
   using shape = row_shape<T, K>;
-  const auto& v = x.v[k / shape::L];
-  constexpr int i = static_cast<int>(k % shape::L);
-  return [&]<std::size_t... l>(std::index_sequence<l...>) __attribute__((always_inline)) -> simd::vec_t<T, B> {
-    return __builtin_shufflevector(v, v, ((void)l, i)...);
-  }(std::make_index_sequence<B / sizeof(T)>{});
+  return lane_of<k % shape::L, B>(x.v[k / shape::L]);
 }
 
 // Does dense_row take a one-unit layer as dot products (below)? When its S sets fill a vector
