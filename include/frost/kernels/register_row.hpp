@@ -205,8 +205,15 @@ template <std::size_t K, std::size_t N, class T, class X>
       V sum[S * VN] = {};
       if (bias != nullptr) ((sum[v] = detail::load_row_vector<T, N, v>(bias)), ...);
       auto xk = [&]<std::size_t k>() __attribute__((always_inline)) -> V {
-        if constexpr (std::is_pointer_v<X>) return simd::broadcast<T, B>(x[k]);
-        else return detail::lane<k, B>(x);
+        // From memory, x a native vector at a time where whole ones fit (each loaded once), each
+        // value broadcast by a shuffle: the loads of W leave no slot for a load per value.
+        if constexpr (std::is_pointer_v<X>) {
+          constexpr std::size_t C = simd::simd_bytes / sizeof(T);
+          if constexpr (k < K / C * C) return detail::lane_of<k % C, B>(simd::load<T, simd::simd_bytes>(x + k / C * C));
+          else return simd::broadcast<T, B>(x[k]);
+        } else {
+          return detail::lane<k, B>(x);
+        }
       };
       // Product k, vector u accumulates into set k mod S.
       ((sum[(i / VN) % S * VN + i % VN] +=
