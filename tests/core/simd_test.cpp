@@ -116,12 +116,14 @@ TEST_CASE("simd::tanh on doubles is within 2 ulp of tanh in long double, on ever
   REQUIRE(std::isnan(frost::simd::tanh(std::nan(""))));
 }
 
-TEST_CASE("simd::tanh on floats is within 2 ulp of std::tanh and the same on lanes and scalars", "[core][simd]") {
+TEST_CASE("simd::tanh on floats is within 6 ulp of tanh, mostly correctly rounded, the same on lanes and scalars",
+          "[core][simd]") {
   using namespace frost::simd;
   using V = native_t<float>;
   constexpr std::size_t lanes = native<float>::width;
-  long worst = 0;
-  // |x| from 1e-30 to 20 in steps of 0.01 %, both signs: the polynomial, the exp form and ±1.
+  long worst = 0, exact = 0, within1 = 0, total = 0;
+  // |x| from 1e-30 to 20 in steps of 0.01 %, both signs: the rational's whole range, the clamp
+  // and ±1. The reference is tanh in double, rounded once to float.
   float x = 1e-30f;
   while (x < 20.f) {
     V v;
@@ -129,11 +131,20 @@ TEST_CASE("simd::tanh on floats is within 2 ulp of std::tanh and the same on lan
     const V y = frost::simd::tanh(v);
     for (std::size_t l = 0; l < lanes; ++l) {
       REQUIRE(y[l] == frost::simd::tanh(v[l]));
-      worst = std::max(worst, ulps_apart(y[l], std::tanh(v[l])));
+      REQUIRE(frost::simd::tanh(-v[l]) == -y[l]);
+      const long d = ulps_apart(y[l], static_cast<float>(std::tanh(static_cast<double>(v[l]))));
+      worst = std::max(worst, d);
+      exact += d == 0;
+      within1 += d <= 1;
+      ++total;
     }
   }
-  CAPTURE(worst);
-  REQUIRE(worst <= 2);
+  CAPTURE(worst, exact, within1, total);
+  REQUIRE(worst <= 6);
+  REQUIRE(double(exact) >= 0.9 * double(total));     // 92 % here, 96.75 % over every float
+  REQUIRE(double(within1) >= 0.98 * double(total));  // 98.9 % here
+  REQUIRE(frost::simd::tanh(1e-30f) == 1e-30f);  // tiny arguments come back unchanged
+  REQUIRE(frost::simd::tanh(9.5f) == 1.f);
   REQUIRE(std::signbit(frost::simd::tanh(-0.f)));
   REQUIRE(frost::simd::tanh(0.f) == 0.f);
   REQUIRE(frost::simd::tanh(std::numeric_limits<float>::infinity()) == 1.f);
