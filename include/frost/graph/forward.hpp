@@ -155,6 +155,14 @@ void forward_node_split(const Model& m, const pass_buffers<T>& b, std::size_t ro
   }
 }
 
+/// Is the model one input and then a chain of layers that runs in registers (a real-time model
+/// such as 1 → 8 tanh → 8 tanh → 1)? One row of inference then goes from the caller's input
+/// straight to its output with `run_register_chain<Model, 1>`, no workspace in between.
+template <class Model>
+consteval bool runs_in_registers() {
+  return Model::input_count == 1 && register_chain_start<Model>() == 1 && Model::plan.input_position[0] == 0;
+}
+
 /// Runs the model forward over `rows` samples. With a pool, the batch is split by rows across
 /// its threads when every layer's rows are independent (no thread waits for another until the
 /// end), or, for models with big weight matrices or layers that need the whole batch, node by

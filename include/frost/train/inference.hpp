@@ -123,6 +123,14 @@ class inference {
   /// `out` (rows × outputs).
   void run_rows(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
                 scalar_type* out) noexcept {
+    // One row of a model that runs in registers from its input: no workspace, no call per pass.
+    if constexpr (detail::runs_in_registers<Model>()) {
+      if (rows == 1) {
+        const flush_denormals flush;
+        detail::run_register_chain<Model, 1>(*model_, xs[0], out);
+        return;
+      }
+    }
     if (rows != 0)
       detail::forward<false>(*model_, detail::pass_buffers<scalar_type>{xs.data(), ws_.data(), rows, out}, rows,
                              pool_.get());
