@@ -48,6 +48,11 @@ inline constexpr keep_gradients_t keep_gradients{};
 namespace detail {
 /// A fused trainer's gradient member: nothing.
 struct no_gradient_arena {};
+/// What a trainer does between the gradient and the update unless told otherwise: nothing.
+struct nothing_between {
+  template <class T, class G>
+  void operator()(T&, G&) const noexcept {}
+};
 }  // namespace detail
 
 /// Trains `Model` in place with `Loss` and an optimizer `Spec`, for batches of up to
@@ -143,6 +148,20 @@ class trainer {
     static_assert(detail::check_loss<Model, Loss, Target>());
     const auto [xs, rows] = checked_batch_(x, &y);
     return checked_run_(xs, rows, &y, observe, true);
+  }
+
+  /// Low level, for wrappers that act between the gradient and the update (`frost::distributed`
+  /// reduces the gradients across processes there): a training pass on `rows` rows starting at
+  /// `xs` (one pointer per model input) and at `y->data()`, writing the gradient arena (zeros for
+  /// 0 rows, the loss then 0), then `between(loss, gradients)`, which may rewrite both, then the
+  /// refusals and the update of `try_step`. Makes none of try_step's shape or label checks: the
+  /// caller has made them. rows ≤ max_batch. A trainer made with `keep_gradients`.
+  template <class Target, class Observe, class Between>
+  step_outcome step_rows(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
+                         const Target* y, Observe&& observe, Between&& between)
+    requires KeepGradients
+  {
+    return arena_run_(xs, rows, y, observe, true, between);
   }
 
   /// Inference on `rows` rows of `xs` (one pointer per model input) into `out` (rows × outputs),
@@ -309,14 +328,20 @@ class trainer {
     }
   }
 
-  template <class Target, class Observe>
+  template <class Target, class Observe, class Between = detail::nothing_between>
   step_outcome arena_run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
-                          const Target* y, Observe& observe, bool check_loss)
+                          const Target* y, Observe& observe, bool check_loss, Between&& between = {})
     requires KeepGradients
   {
-    step_outcome r{detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_,
-                                                           grads_.data(), mix_keys(seed_, passes_++), pool_.get(),
-                                                           observe)};
+    step_outcome r{};
+    if (rows != 0) {
+      r.loss = detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_, grads_.data(),
+                                                       mix_keys(seed_, passes_++), pool_.get(), observe);
+    } else {
+      std::fill_n(grads_.data(), gradients<Model>::size, scalar_type(0));  // nothing to learn from here
+      ++passes_;
+    }
+    between(r.loss, grads_);
     if ((check_loss || check_finite_) && !std::isfinite(r.loss)) r.nonfinite = step_outcome::loss_index;
     else if (check_finite_) r.nonfinite = first_nonfinite_gradient_();
     if (r.applied()) opt_.apply(model_->trainable_parameters().data(), grads_.data(), pool_.get());

@@ -1,0 +1,181 @@
+#pragma once
+/// \file
+/// `distributed`: data-parallel training across MPI processes, Keras's MirroredStrategy for a
+/// trainer. Every rank holds the whole model; each step's global batch is split into one shard
+/// per rank; each rank runs forward and backward on its shard into its gradient arena, and one
+/// in-place sum over the ranks turns the shards' gradients into the global batch's before every
+/// rank applies the same update. Because trainability is a type, the arena holds exactly the
+/// trainable parameters: frozen ones never travel. Needs MPI (`FROST_WITH_MPI`).
+///
+/// ```cpp
+/// frost::mpi::environment mpi(argc, argv);
+/// auto tr = frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{}, 16, frost::keep_gradients);
+/// frost::distributed dist(tr, frost::mpi::communicator::world());  // rank 0's weights everywhere
+/// float loss = dist.step(x, y);                                      // x, y: the global batch
+/// ```
+
+#include <frost/core/error.hpp>
+#include <frost/core/matrix.hpp>
+#include <frost/distributed/fingerprint.hpp>
+#include <frost/distributed/mpi.hpp>
+#include <frost/train/inference.hpp>
+#include <frost/train/trainer.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <utility>
+
+namespace frost {
+
+namespace detail {
+/// Rows [first, first + rows) of a target matrix, as a view.
+template <class Target>
+auto target_rows(const Target& y, std::size_t first, std::size_t rows) noexcept {
+  using E = std::add_const_t<typename Target::value_type>;
+  return matrix_view<E, Target::cols>(y.data() + first * Target::cols, rows);
+}
+
+template <class Trainer>
+inline constexpr bool keeps_gradients = !Trainer::fused_update;
+}  // namespace detail
+
+/// Trains `Trainer`'s model on every rank of a communicator: the global batch given to `step`
+/// (the same on every rank) is split into contiguous shards, the first `rows % size` ranks taking
+/// one row more; a shard's gradients, the mean over its rows, are weighted by its share of the
+/// global batch and summed over the ranks in place, so that every rank applies the gradient of
+/// the global batch's mean loss, as one process would. The trainer must keep a gradient arena
+/// (`make_trainer(..., keep_gradients)`): the sum sits between the gradient and the update.
+/// Construction checks that every rank runs the same trainer type (model, frozen layers, loss,
+/// optimizer) and capacity, then copies rank 0's parameters and state to the others.
+/// Batch normalization's moving statistics, which each rank updates from its own shard, are
+/// averaged over the ranks after each step (MirroredStrategy's mean aggregation).
+template <class Trainer>
+class distributed {
+  static_assert(detail::keeps_gradients<Trainer>,
+                "frost::distributed: the gradient sum sits between the gradient and the update, so the trainer must "
+                "keep a gradient arena: make it with make_trainer(..., frost::keep_gradients)");
+
+ public:
+  using trainer_type = Trainer;
+  using model_type = typename Trainer::model_type;
+  using scalar_type = typename Trainer::scalar_type;
+  using step_outcome = typename Trainer::step_outcome;
+  /// Scalars each step's gradient sum carries: the trainable parameters, and nothing else.
+  static constexpr std::size_t gradient_values = gradients<model_type>::size;
+  /// Scalars averaged after each step: the model's state (batch normalization's moving statistics).
+  static constexpr std::size_t state_values = model_type::state_count;
+
+  distributed(Trainer& trainer, mpi::communicator comm) : trainer_(&trainer), comm_(comm) {
+    constexpr const char* where = "frost::distributed";
+    const std::uint64_t mine = type_fingerprint<Trainer>() ^ (static_cast<std::uint64_t>(trainer.max_batch()) * 0x9e3779b97f4a7c15ull);
+    const auto [lo, hi] = comm_.min_max(mine, where);
+    if (lo != hi) {
+      std::ostringstream got;
+      got << "fingerprints from 0x" << std::hex << lo << " to 0x" << hi << " (this rank, " << std::dec << comm_.rank()
+          << ": 0x" << std::hex << mine << ")";
+      mpi::detail::fail(where, "trainer on every rank",
+                        "the same model type, frozen layers, loss, optimizer and max_batch everywhere", got.str());
+    }
+    model_type& m = trainer.model();
+    m.ensure_weights(where);
+    if constexpr (model_type::trainable_param_count != 0)
+      comm_.broadcast(m.trainable_parameters().data(), model_type::trainable_param_count, 0, where);
+    if constexpr (model_type::frozen_param_count != 0)
+      comm_.broadcast(m.frozen_parameters().data(), model_type::frozen_param_count, 0, where);
+    if constexpr (state_values != 0) comm_.broadcast(m.state().data(), state_values, 0, where);
+    // Each rank its own dropout masks, the same on every run.
+    trainer.set_random_state(trainer.random_seed() ^ (0xd1b54a32d192ed03ull * (comm_.rank() + 1)), trainer.passes());
+  }
+
+  /// Rows [first, first + count) of a global batch of `rows` that this rank trains on.
+  std::pair<std::size_t, std::size_t> shard(std::size_t rows) const noexcept { return shard_of(comm_.rank(), rows); }
+  std::pair<std::size_t, std::size_t> shard_of(std::size_t rank, std::size_t rows) const noexcept {
+    const std::size_t p = comm_.size(), base = rows / p, extra = rows % p;
+    return {rank * base + std::min(rank, extra), base + (rank < extra ? 1 : 0)};
+  }
+  /// The largest global batch a step takes: every shard within the trainer's max_batch.
+  std::size_t max_batch() const noexcept { return trainer_->max_batch() * comm_.size(); }
+
+  /// One step on the global batch (x, y), the same on every rank; returns the global batch's
+  /// loss (the mean over its rows), the same on every rank. Throws as `trainer::step` does, and
+  /// `distributed_error` when a rank does not answer within the communicator's timeout.
+  template <class X, class Target>
+  scalar_type step(const X& x, const Target& y) {
+    const step_outcome r = try_step(x, y);
+    if (!r.applied())
+      ::frost::detail::raise(value_error("frost::distributed::step: " + trainer_->nonfinite_message(r) +
+                                         " (the update was refused on every rank)"));
+    return r.loss;
+  }
+
+  /// `trainer::try_step` on the global batch: every rank refuses or applies the same update,
+  /// since the checks read the summed loss and gradients. `observe(out, rows)` sees this rank's
+  /// shard of the output.
+  template <class X, class Target, class Observe = detail::no_observer>
+  step_outcome try_step(const X& x, const Target& y, Observe&& observe = {}) {
+    using Loss = typename Trainer::loss_type;
+    constexpr const char* where = "frost::distributed::step";
+    static_assert(Loss::needs_target, "frost::distributed::step: this loss takes no target");
+    static_assert(detail::check_inputs<model_type, X>());
+    static_assert(detail::check_loss<model_type, Loss, Target>());
+    std::array<const scalar_type*, model_type::input_count> first{};
+    const std::size_t rows = detail::input_pointers<model_type>(where, x, first);
+    detail::check_batch<model_type, Loss>(where, trainer_->model(), rows, &y);
+    // Every rank checks the largest shard (rank 0's), so that all refuse the same batches.
+    if (shard_of(0, rows).second > trainer_->max_batch())
+      detail::throw_shape(where, "batch rows",
+                          "at most " + std::to_string(max_batch()) + " (max_batch " + std::to_string(trainer_->max_batch()) +
+                              " on each of " + std::to_string(comm_.size()) + " ranks)",
+                          std::to_string(rows));
+    const auto [begin, count] = shard(rows);
+    const auto ys = detail::target_rows(y, begin, count);
+    const scalar_type share = static_cast<scalar_type>(count) / static_cast<scalar_type>(rows);
+    step_outcome r = trainer_->step_rows(detail::input_rows<model_type>(x, begin), count, &ys, observe,
+                                         [&](scalar_type& loss, gradients<model_type>& g) {
+                                           reduce_(loss, g.data(), share);
+                                         });
+    if constexpr (state_values != 0) average_state_();
+    return r;
+  }
+
+  Trainer& trainer() noexcept { return *trainer_; }
+  const mpi::communicator& communicator() const noexcept { return comm_; }
+  std::size_t rank() const noexcept { return comm_.rank(); }
+  std::size_t size() const noexcept { return comm_.size(); }
+  /// Bytes this rank has put into gradient sums so far: gradient_values scalars a step.
+  std::uint64_t gradient_bytes_sent() const noexcept { return gradient_bytes_; }
+  /// Bytes of everything else it has reduced: the loss (one scalar a step) and the model state.
+  std::uint64_t other_bytes_sent() const noexcept { return other_bytes_; }
+
+ private:
+  // The shard's mean-loss gradients, weighted by the shard's share of the global batch, summed
+  // over the ranks: the global batch's mean-loss gradient. The loss likewise.
+  void reduce_(scalar_type& loss, scalar_type* g, scalar_type share) {
+    constexpr const char* where = "frost::distributed::step";
+    if constexpr (gradient_values != 0) {
+      for (std::size_t i = 0; i < gradient_values; ++i) g[i] *= share;
+      comm_.sum(g, gradient_values, where);
+      gradient_bytes_ += gradient_values * sizeof(scalar_type);
+    }
+    loss *= share;
+    comm_.sum(&loss, 1, where);
+    other_bytes_ += sizeof(scalar_type);
+  }
+
+  void average_state_() {
+    scalar_type* s = trainer_->model().state().data();
+    comm_.sum(s, state_values, "frost::distributed::step");
+    const scalar_type inverse = scalar_type(1) / static_cast<scalar_type>(comm_.size());
+    for (std::size_t i = 0; i < state_values; ++i) s[i] *= inverse;
+    other_bytes_ += state_values * sizeof(scalar_type);
+  }
+
+  Trainer* trainer_;
+  mpi::communicator comm_;
+  std::uint64_t gradient_bytes_ = 0;
+  std::uint64_t other_bytes_ = 0;
+};
+
+}  // namespace frost
