@@ -5,7 +5,8 @@
 //     gradient over the ranks.
 //  2. Freeze the two feature layers, put a fresh head on, fine-tune only the head: each step now
 //     sums the head's gradients only, because frozen parameters have none.
-// Every rank reads the same data and takes its shard of each global batch; rank 0 prints.
+// Every rank reads the same data and runs the same fit; each step trains on its shard of the
+// global batch, the metrics are summed over the ranks, and rank 0 alone prints.
 //
 // usage: distributed_digits <digits.csv> [--quick]
 #include "digits.hpp"
@@ -15,54 +16,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <numeric>
 #include <utility>
-#include <vector>
 
 namespace {
 
 using namespace frost;
 using Net = sequential<input<64>, dense<64, relu>, dense<32, relu>, dense<10, softmax>>;
 constexpr std::size_t global_batch = 64;
-
-// Rows `ids` of (x, y), in that order, into the batch (xb, yb).
-void gather_rows(const matrix<float, 64>& x, const matrix<int, 1>& y, const std::vector<std::size_t>& ids,
-                 matrix<float, 64>& xb, matrix<int, 1>& yb) {
-  if (xb.rows() != ids.size()) xb = matrix<float, 64>(ids.size()), yb = matrix<int, 1>(ids.size());
-  for (std::size_t r = 0; r < ids.size(); ++r) {
-    std::ranges::copy(x.row(ids[r]), xb.row(r).begin());
-    yb(r, 0) = y(ids[r], 0);
-  }
-}
-
-// Epochs of steps over the training set, in an order every rank draws alike from `seed`.
-template <class Dist>
-void train(Dist& dist, const matrix<float, 64>& x, const matrix<int, 1>& y, std::size_t epochs, std::uint64_t seed) {
-  random_stream rng(seed);
-  std::vector<std::size_t> ids(x.rows());
-  std::iota(ids.begin(), ids.end(), std::size_t(0));
-  matrix<float, 64> xb;
-  matrix<int, 1> yb;
-  for (std::size_t e = 0; e < epochs; ++e) {
-    digits_demo::shuffle(ids, rng);
-    double loss = 0;
-    std::size_t steps = 0;
-    for (std::size_t first = 0; first + global_batch <= ids.size(); first += global_batch, ++steps) {
-      const std::vector<std::size_t> batch(ids.begin() + std::ptrdiff_t(first),
-                                           ids.begin() + std::ptrdiff_t(first + global_batch));
-      gather_rows(x, y, batch, xb, yb);
-      loss += dist.step(xb, yb);  // the global batch; this rank trains on its shard of it
-    }
-    if (dist.rank() == 0 && (e == 0 || e + 1 == epochs))
-      std::printf("  epoch %zu: loss %.4f (mean over %zu global batches of %zu)\n", e + 1, loss / double(steps),
-                  steps, global_batch);
-  }
-}
-
-template <class Trainer>
-double accuracy_on(Trainer& tr, const matrix<float, 64>& x, const matrix<int, 1>& y) {
-  return evaluate(tr, x, y, {}, accuracy{})["accuracy"];
-}
 
 }  // namespace
 
@@ -84,8 +44,10 @@ int main(int argc, char** argv) {
                            keep_gradients);
   distributed dist_full(full, world);
   if (root) std::printf("all trainable (%zu parameters):\n", Net::trainable_param_count);
-  train(dist_full, x_train, y_train, epochs, 1);
-  const double full_acc = accuracy_on(full, x_test, y_test);
+  // Keras's model.fit(x, y, epochs, batch_size=64), the same call as with one process.
+  const fit_options options{.epochs = epochs, .batch_size = global_batch, .seed = 1, .verbose = 2};
+  fit(dist_full, x_train, y_train, options, accuracy{});
+  const double full_acc = evaluate(dist_full, x_test, y_test, {}, accuracy{})["accuracy"];
 
   // 2. Freeze the features, fresh head, fine-tune the head across the ranks.
   auto tuned = freeze<0, 1>(std::move(net));
@@ -96,15 +58,15 @@ int main(int argc, char** argv) {
                            keep_gradients);
   distributed dist_head(head, world);
   if (root) std::printf("layers 0, 1 frozen (%zu trainable parameters):\n", decltype(tuned)::trainable_param_count);
-  train(dist_head, x_train, y_train, epochs, 2);
-  const double head_acc = accuracy_on(head, x_test, y_test);
+  fit(dist_head, x_train, y_train, options, accuracy{});
+  const double head_acc = evaluate(dist_head, x_test, y_test, {}, accuracy{})["accuracy"];
 
   if (root) {
     std::printf("\ntest accuracy: %.2f %% all trainable, %.2f %% after fine-tuning the head\n", 100 * full_acc,
                 100 * head_acc);
     // What each rank sent into the gradient sums per step: the trainable parameters' bytes.
     const auto per_step = [](const auto& d, std::size_t steps) { return d.gradient_bytes_sent() / steps; };
-    const std::size_t steps = epochs * (x_train.rows() / global_batch);
+    const std::size_t steps = epochs * ((x_train.rows() + global_batch - 1) / global_batch);
     std::printf("gradient bytes a rank sends per step: %zu all trainable, %zu with the frozen base\n",
                 std::size_t(per_step(dist_full, steps)), std::size_t(per_step(dist_head, steps)));
   }

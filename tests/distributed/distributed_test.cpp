@@ -4,6 +4,7 @@
 #define CATCH_CONFIG_RUNNER
 #include <frost/distributed/trainer.hpp>
 #include <frost/frost.hpp>
+#include <frost/io/weight_files.hpp>
 
 #include "support/gradcheck.hpp"
 
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -135,6 +137,75 @@ TEST_CASE("a rank without rows contributes zeros and applies the same update", "
     REQUIRE(loss == Approx(ref.step(data.x[k], data.y[k])).epsilon(1e-6));
   }
   REQUIRE(frost_test::same_bytes(m.trainable_parameters(), reference.trainable_parameters()));
+}
+
+TEST_CASE("fit with a distributed trainer logs what one process's fit logs; rank 0 alone prints", "[distributed]") {
+  auto comm = world();
+  frost::matrix<float, 6> x(90);
+  frost::matrix<int, 1> labels(90);
+  frost_test::fill_uniform(x.values(), 11);
+  for (std::size_t i = 0; i < 90; ++i) labels(i, 0) = x(i, 0) > 0.3f ? 2 : (x(i, 1) > 0.f ? 1 : 0);
+  using open = frost::sequential<frost::input<6>, frost::dense<16, frost::relu>, frost::dense<3, frost::softmax>>;
+  open m = open::init(3 + comm.rank()), reference = open::init(3);
+  auto tr = frost::make_trainer(m, frost::sparse_categorical_crossentropy{}, frost::adam{.learning_rate = 0.02f}, 16,
+                                frost::keep_gradients);
+  auto ref = frost::make_trainer(reference, frost::sparse_categorical_crossentropy{}, frost::adam{.learning_rate = 0.02f},
+                                 16, frost::keep_gradients);
+  frost::distributed dist(tr, comm);
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  const frost::fit_options o{.epochs = 4, .batch_size = 16, .validation_split = 0.2f, .seed = 5, .verbose = 2, .output = out};
+  frost::model_checkpoint every{.filepath = "distributed_fit_test_rank_check.safetensors", .save_weights_only = true};
+  const frost::history h = frost::fit(dist, x, labels, o, frost::accuracy{}, every);
+  const frost::history r = frost::fit(ref, x, labels, {.epochs = 4, .batch_size = 16, .validation_split = 0.2f, .seed = 5, .verbose = 0},
+                                      frost::accuracy{});
+  for (const char* key : {"loss", "val_loss"})
+    for (std::size_t e = 0; e < 4; ++e) REQUIRE(h[key][e] == Approx(r[key][e]).epsilon(1e-4));
+  for (const char* key : {"accuracy", "val_accuracy"})
+    for (std::size_t e = 0; e < 4; ++e) REQUIRE(std::abs(h[key][e] - r[key][e]) <= 1.5 / 72);  // a sample at most
+  // Every rank counts the checkpoints; rank 0 alone wrote the file and printed.
+  REQUIRE(every.saves == 4);
+  const long printed = std::ftell(out);
+  std::fclose(out);
+  if (comm.rank() == 0) REQUIRE(printed > 0);
+  else REQUIRE(printed == 0);
+  comm.min_max(0, "test");  // rank 0 has written the file before anyone looks
+  std::FILE* saved = std::fopen("distributed_fit_test_rank_check.safetensors", "rb");
+  REQUIRE(saved != nullptr);
+  std::fclose(saved);
+  comm.min_max(0, "test");
+  if (comm.rank() == 0) std::remove("distributed_fit_test_rank_check.safetensors");
+}
+
+TEST_CASE("batch normalization normalizes each shard alone and averages the moving statistics", "[distributed]") {
+  auto comm = world();
+  using bn = frost::sequential<frost::input<5>, frost::dense<4, frost::linear>, frost::batch_normalization<>,
+                               frost::activation<frost::relu>, frost::dense<2, frost::softmax>>;
+  const std::size_t rows = 13;
+  frost::matrix<float, 5> x(rows);
+  frost::matrix<float, 2> y(rows);
+  frost_test::fill_uniform(x.values(), 21);
+  for (std::size_t i = 0; i < rows; ++i) y(i, i % 2) = 1.f;
+  bn m = bn::init(4), alone = bn::init(4);
+  auto tr = frost::make_trainer(m, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f}, 8,
+                                frost::keep_gradients);
+  auto solo = frost::make_trainer(alone, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f}, 8,
+                                  frost::keep_gradients);
+  frost::distributed dist(tr, comm);
+  dist.step(x, y);
+  // What this rank's shard alone does to the statistics, averaged over the ranks by hand.
+  const auto [first, count] = dist.shard(rows);
+  solo.step(frost::matrix_view<const float, 5>(x.data() + first * 5, count),
+            frost::matrix_view<const float, 2>(y.data() + first * 2, count));
+  std::vector<float> expected(alone.state().begin(), alone.state().end());
+  comm.sum(expected.data(), expected.size(), "test");
+  for (float& v : expected) v /= static_cast<float>(comm.size());
+  const auto state = m.state();
+  REQUIRE(state.size() == 8);  // moving mean and variance of 4 units
+  for (std::size_t i = 0; i < state.size(); ++i) REQUIRE(state[i] == Approx(expected[i]).epsilon(1e-5).margin(1e-7));
+  const auto [lo, hi] = comm.min_max(hash_of(state), "test");
+  REQUIRE(lo == hi);
+  REQUIRE(dist.other_bytes_sent() == sizeof(float) + state.size() * sizeof(float));
 }
 
 TEST_CASE("ranks that run different models refuse to start, each with the same clear error", "[distributed]") {

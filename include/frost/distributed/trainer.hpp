@@ -23,8 +23,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
+#include <array>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace frost {
@@ -62,6 +65,8 @@ class distributed {
   using model_type = typename Trainer::model_type;
   using scalar_type = typename Trainer::scalar_type;
   using step_outcome = typename Trainer::step_outcome;
+  using loss_type = typename Trainer::loss_type;
+  using optimizer_type = typename Trainer::optimizer_type;
   /// Scalars each step's gradient sum carries: the trainable parameters, and nothing else.
   static constexpr std::size_t gradient_values = gradients<model_type>::size;
   /// Scalars averaged after each step: the model's state (batch normalization's moving statistics).
@@ -132,13 +137,43 @@ class distributed {
     const auto [begin, count] = shard(rows);
     const auto ys = detail::target_rows(y, begin, count);
     const scalar_type share = static_cast<scalar_type>(count) / static_cast<scalar_type>(rows);
-    step_outcome r = trainer_->step_rows(detail::input_rows<model_type>(x, begin), count, &ys, observe,
+    // The observer sees this rank's rows of the output; one that takes a third argument is told
+    // where they start in the global batch (fit's metrics read their targets from there).
+    const std::size_t shard_begin = begin;
+    auto shard_observer = [&](const scalar_type* out, std::size_t n) {
+      if constexpr (std::is_invocable_v<Observe&, const scalar_type*, std::size_t, std::size_t>) observe(out, n, shard_begin);
+      else observe(out, n);
+    };
+    step_outcome r = trainer_->step_rows(detail::input_rows<model_type>(x, begin), count, &ys, shard_observer,
                                          [&](scalar_type& loss, gradients<model_type>& g) {
                                            reduce_(loss, g.data(), share);
                                          });
     if constexpr (state_values != 0) average_state_();
     return r;
   }
+
+  /// Sums `values[0..n)` over the ranks in place (fit sums its metrics' counts with it).
+  void reduce_sums(double* values, std::size_t n) { comm_.sum(values, n, "frost::distributed"); }
+
+  // What fit, evaluate, callbacks and checkpoints use, forwarded to this rank's trainer (whose
+  // model, optimizer and weights every rank holds alike).
+  model_type& model() noexcept { return trainer_->model(); }
+  const model_type& model() const noexcept { return trainer_->model(); }
+  optimizer_type& get_optimizer() noexcept { return trainer_->get_optimizer(); }
+  const optimizer_type& get_optimizer() const noexcept { return trainer_->get_optimizer(); }
+  std::uint64_t random_seed() const noexcept { return trainer_->random_seed(); }
+  std::uint64_t passes() const noexcept { return trainer_->passes(); }
+  void set_random_state(std::uint64_t seed, std::uint64_t passes) noexcept { trainer_->set_random_state(seed, passes); }
+  void check_finite(bool on) { trainer_->check_finite(on); }
+  bool check_finite() const noexcept { return trainer_->check_finite(); }
+  std::string nonfinite_message(const step_outcome& r) const { return trainer_->nonfinite_message(r); }
+  /// Inference on this rank alone (every rank holds the whole model): rows ≤ the trainer's max_batch.
+  void predict_into(const std::array<const scalar_type*, model_type::input_count>& xs, std::size_t rows,
+                    scalar_type* out) noexcept {
+    trainer_->predict_into(xs, rows, out);
+  }
+  /// Inference rows a call takes: the trainer's max_batch (predict_into runs on one rank).
+  std::size_t inference_batch() const noexcept { return trainer_->max_batch(); }
 
   Trainer& trainer() noexcept { return *trainer_; }
   const mpi::communicator& communicator() const noexcept { return comm_; }

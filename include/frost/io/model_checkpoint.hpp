@@ -145,12 +145,16 @@ struct model_checkpoint {
   template <class Ctx>
   void save_(Ctx& ctx) {
     const std::string path = detail::checkpoint_path(filepath, ctx.epoch(), ctx.logs());
-    if (!save_weights_only) save_checkpoint(ctx.trainer(), path);
-    else if (path_ends_with_(".safetensors")) save_safetensors(ctx.model(), path);
+    // A distributed trainer's ranks hold the same weights: rank 0 writes them, and every rank
+    // keeps the count alike.
+    if (ctx.is_root()) {
+      if (!save_weights_only) save_checkpoint(ctx.trainer(), path);
+      else if (path_ends_with_(".safetensors")) save_safetensors(ctx.model(), path);
 #ifdef FROST_WITH_HDF5
-    else save_keras_weights(ctx.model(), path);
+      else save_keras_weights(ctx.model(), path);
 #endif
-    if (verbose > 0 && !save_best_only) ctx.message("Epoch " + std::to_string(ctx.epoch() + 1) + ": saving model to " + path);
+      if (verbose > 0 && !save_best_only) ctx.message("Epoch " + std::to_string(ctx.epoch() + 1) + ": saving model to " + path);
+    }
     ++saves;
     last_saved = path;
   }

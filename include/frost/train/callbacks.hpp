@@ -53,6 +53,12 @@ class fit_context {
   fit_context(Trainer& t, fit_state& s) noexcept : trainer_(&t), state_(&s) {}
 
   Trainer& trainer() const noexcept { return *trainer_; }
+  /// False on every rank but 0 of a distributed trainer: callbacks that write files or print
+  /// (model_checkpoint, messages) act there only; the others keep their state alike.
+  bool is_root() const noexcept {
+    if constexpr (requires { trainer_->rank(); }) return trainer_->rank() == 0;
+    else return true;
+  }
   auto& model() const noexcept { return trainer_->model(); }
   std::size_t epoch() const noexcept { return state_->epoch; }
   std::size_t epochs() const noexcept { return state_->epochs; }
@@ -76,6 +82,7 @@ class fit_context {
   /// Prints `text` on a line of its own to fit's output (after any progress bar), whatever
   /// fit's verbosity: for a callback's own `verbose` messages.
   void message(std::string_view text) const {
+    if (!is_root()) return;
     if (state_->progress != nullptr) state_->progress->note(text);
     else std::printf("%.*s\n", static_cast<int>(text.size()), text.data());
   }

@@ -216,6 +216,45 @@ void check_targets(const char* where, const dataset<X, Y>& data) {
     Loss::template check_labels<Model::output_shape::size>(where, data.y().data(), data.size());
 }
 
+/// Rows one inference call of the trainer takes: its max_batch, or for a distributed trainer
+/// (whose max_batch is the global batch's) what one rank's trainer takes.
+template <class Trainer>
+std::size_t inference_rows(const Trainer& tr) noexcept {
+  if constexpr (requires { tr.inference_batch(); }) return tr.inference_batch();
+  else return tr.max_batch();
+}
+
+/// A trainer spread over processes (frost::distributed): every rank runs fit alike on its shard
+/// of each batch, the metrics' counts are summed over the ranks, and rank 0 alone prints.
+template <class Trainer>
+concept across_ranks = requires(Trainer& t, double* v) {
+  t.reduce_sums(v, std::size_t{});
+  { t.rank() } -> std::convertible_to<std::size_t>;
+};
+
+/// Sums each metric's running count over the ranks: built-in metrics and any that keep Keras's
+/// running mean as `sum` and `count` (detail::sample_mean).
+template <class Trainer, class Metrics>
+void reduce_metrics(Trainer& tr, Metrics& metrics) {
+  if constexpr (std::tuple_size_v<Metrics> != 0) {
+    std::array<double, 2 * std::tuple_size_v<Metrics>> v{};
+    std::size_t k = 0;
+    for_each(metrics, [&](auto& m) {
+      static_assert(requires { m.sum; m.count; },
+                    "frost::fit with a distributed trainer: a metric's counts are summed over the ranks, so it keeps "
+                    "them as `sum` and `count` (derive it from frost::detail::sample_mean)");
+      v[k++] = static_cast<double>(m.sum);
+      v[k++] = static_cast<double>(m.count);
+    });
+    tr.reduce_sums(v.data(), v.size());
+    k = 0;
+    for_each(metrics, [&](auto& m) {
+      m.sum = static_cast<decltype(m.sum)>(v[k++]);
+      m.count = static_cast<decltype(m.count)>(v[k++]);
+    });
+  }
+}
+
 template <class Trainer>
 struct check_finite_guard {
   Trainer* tr;
@@ -321,6 +360,8 @@ class fit_loop {
           });
       }
       st_.logs.set("loss", seen != 0 ? loss_sum / static_cast<double>(seen) : std::numeric_limits<double>::quiet_NaN());
+      // Each rank saw its shards: the epoch's metrics count every rank's (the bar showed this rank's).
+      if constexpr (across_ranks<Trainer>) reduce_metrics(tr, train_metrics_);
       for_each(train_metrics_, [&](auto& m) { st_.logs.set(m.name, m.result()); });
       if (o_.on_nonfinite == nonfinite::skip) st_.logs.set("nonfinite_batches", static_cast<double>(skipped));
       if (val_) validate_(tr);
@@ -338,8 +379,11 @@ class fit_loop {
     } else {
       // A refused step's outputs do not count: the metrics are restored (a few bytes each).
       Metrics before = o_.on_nonfinite == nonfinite::skip ? train_metrics_ : Metrics{};
-      auto r = tr.try_step(xb, yb, [&](const T* p, std::size_t rows) noexcept {
-        for_each(train_metrics_, [&](auto& m) { m.template update<K>(p, yb.data(), rows); });
+      // `first`: where the rows start in the batch (a distributed trainer's shard), so that the
+      // metrics read their own targets.
+      constexpr std::size_t YK = std::remove_cvref_t<decltype(yb)>::cols;
+      auto r = tr.try_step(xb, yb, [&](const T* p, std::size_t rows, std::size_t first = 0) noexcept {
+        for_each(train_metrics_, [&](auto& m) { m.template update<K>(p, yb.data() + first * YK, rows); });
       });
       if (!r.applied() && o_.on_nonfinite == nonfinite::skip) train_metrics_ = before;
       return r;
@@ -442,6 +486,9 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
                 "frost::fit: unfreeze_at re-types the model and the trainer: pass std::move(trainer) and use the "
                 "fit_result's model() and trainer");
   static_assert(check_extras<Tr, Extras...>(std::index_sequence_for<Extras...>{}));
+  static_assert(!staged || !across_ranks<Tr>,
+                "frost::fit: unfreeze_at re-types the trainer, which a distributed trainer cannot: fit one distributed "
+                "trainer per stage");
 
   // Every argument is checked before the first step: a bad one throws with the model untouched.
   if (o.batch_size == 0) throw_value(where, "batch_size", "at least 1", "0");
@@ -466,9 +513,9 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
   if (train.size() == 0) throw_shape(where, "training samples", "at least 1", "0");
   if (val) {
     const std::size_t vb = o.validation_batch_size != 0 ? o.validation_batch_size : o.batch_size;
-    if (vb > tr.max_batch())
-      throw_shape(where, "validation_batch_size", "at most " + std::to_string(tr.max_batch()) + " (the trainer's max_batch)",
-                  std::to_string(vb));
+    if (vb > inference_rows(tr))
+      throw_shape(where, "validation_batch_size",
+                  "at most " + std::to_string(inference_rows(tr)) + " (the trainer's max_batch)", std::to_string(vb));
   }
   check_targets<Model, Loss>(where, train);
   if (val) check_targets<Model, Loss>(where, *val);
@@ -480,7 +527,10 @@ auto fit_data(Trainer&& tr, const dataset<X, Y>& data, const fit_options& o, Ext
     previous = s.epoch;
   });
 
-  fit_loop<Model, Loss, X, Y, decltype(metrics), decltype(callbacks)> loop(train, val, o, metrics, callbacks);
+  fit_options shown = o;
+  if constexpr (across_ranks<Tr>)
+    if (tr.rank() != 0) shown.verbose = 0;  // rank 0 alone prints
+  fit_loop<Model, Loss, X, Y, decltype(metrics), decltype(callbacks)> loop(train, val, shown, metrics, callbacks);
   const bool check_before = tr.check_finite();
   tr.check_finite(o.check_finite || check_before);
   if constexpr (!staged) {
@@ -554,9 +604,10 @@ logs evaluate(Trainer& tr, const XM& x, const YM& y, const evaluate_options& opt
   static_assert(detail::check_loss<Model, Loss, Y>());
   static_assert((metric<Metrics> && ...), "frost::evaluate: the arguments after the options are metrics, e.g. accuracy{}");
   static_assert(detail::check_metrics<Model, Y>("frost::evaluate", static_cast<std::tuple<Metrics...>*>(nullptr)));
-  const std::size_t batch_size = options.batch_size == 0 ? tr.max_batch() : options.batch_size;
-  if (batch_size > tr.max_batch())
-    detail::throw_shape("frost::evaluate", "batch_size", "at most " + std::to_string(tr.max_batch()) + " (the trainer's max_batch)",
+  const std::size_t cap = detail::inference_rows(tr);
+  const std::size_t batch_size = options.batch_size == 0 ? cap : options.batch_size;
+  if (batch_size > cap)
+    detail::throw_shape("frost::evaluate", "batch_size", "at most " + std::to_string(cap) + " (the trainer's max_batch)",
                         std::to_string(batch_size));
   tr.model().ensure_weights("frost::evaluate");
   detail::check_targets<Model, Loss>("frost::evaluate", data);
