@@ -5,7 +5,8 @@
 //   local/step/<model>/<rows>        (1 process only) one step of a plain trainer on `rows`
 //                                    rows: the compute of a rank's shard at 2 to 64 ranks
 // Models: the article's MLP 100-64-32-10, all trainable (8,874 parameters travel) and with its
-// first layer frozen (2,410). Every benchmark has fixed iterations, so that the ranks run them
+// first layer frozen (2,410); and a small CNN on 16 × 16 × 3 images (conv 32 3 × 3, pool, conv
+// 64 3 × 3, pool, dense 10), whose step has far more compute per parameter. Every benchmark has fixed iterations, so that the ranks run them
 // in lockstep; rank 0 reports, the others write nothing.
 #include <frost/distributed/trainer.hpp>
 #include <frost/frost.hpp>
@@ -22,10 +23,21 @@ namespace {
 using all_trainable = frost::sequential<frost::input<100>, frost::dense<64, frost::relu>, frost::dense<32, frost::relu>,
                                         frost::dense<10, frost::softmax>>;
 using frozen_first = frost::frozen_model_t<all_trainable, 0>;
+using cnn = frost::sequential<frost::input<16, 16, 3>, frost::conv2d<32, 3, 3, frost::relu>, frost::max_pooling2d<2, 2>,
+                              frost::conv2d<64, 3, 3, frost::relu>, frost::max_pooling2d<2, 2>, frost::flatten,
+                              frost::dense<10, frost::softmax>>;
 constexpr std::size_t global_batch = 256;
 
+// The first `rows` samples of a batch, as a view of the same sample shape.
+template <class T, std::size_t... D>
+frost::matrix_view<const T, D...> first_rows(const frost::matrix<T, D...>& m, std::size_t rows) {
+  return frost::matrix_view<const T, D...>(m.data(), rows);
+}
+
+// A global batch of random inputs of the model's shape and one-hot targets.
+template <class Model>
 struct data {
-  frost::matrix<float, 100> x{global_batch};
+  typename Model::input_matrix x{global_batch};
   frost::matrix<float, 10> y{global_batch};
   data() {
     frost::random_stream rng(7);
@@ -35,7 +47,8 @@ struct data {
 };
 
 template <class Model>
-void register_steps(const char* name, const data& d, frost::mpi::communicator comm) {
+void register_steps(const char* name, frost::mpi::communicator comm) {
+  static const data<Model> d;
   // The model and trainer live as long as the program: the benchmark runs them later.
   struct state {
     Model model = Model::init(1);
@@ -46,7 +59,7 @@ void register_steps(const char* name, const data& d, frost::mpi::communicator co
   auto st = std::make_shared<state>();
   auto dist = std::make_shared<frost::distributed<decltype(st->tr)>>(st->tr, comm);
   benchmark::RegisterBenchmark((std::string("distributed/step/") + name).c_str(),
-                               [st, dist, &d](benchmark::State& s) {
+                               [st, dist](benchmark::State& s) {
                                  for (auto _ : s) benchmark::DoNotOptimize(dist->step(d.x, d.y));
                                  s.counters["ranks"] = double(dist->size());
                                  s.counters["gradient_bytes"] = double(Model::trainable_param_count * sizeof(float));
@@ -56,9 +69,9 @@ void register_steps(const char* name, const data& d, frost::mpi::communicator co
   if (comm.size() != 1) return;
   for (std::size_t rows = global_batch; rows >= 4; rows /= 2) {
     benchmark::RegisterBenchmark((std::string("local/step/") + name + "/" + std::to_string(rows)).c_str(),
-                                 [st, rows, &d](benchmark::State& s) {
-                                   const frost::matrix_view<const float, 100> x(d.x.data(), rows);
-                                   const frost::matrix_view<const float, 10> y(d.y.data(), rows);
+                                 [st, rows](benchmark::State& s) {
+                                   const auto x = first_rows(d.x, rows);
+                                   const auto y = first_rows(d.y, rows);
                                    for (auto _ : s) benchmark::DoNotOptimize(st->tr.step(x, y));
                                  })
         ->Iterations(300)
@@ -78,9 +91,9 @@ int main(int argc, char** argv) {
   frost::mpi::environment mpi(argc, argv);
   const auto comm = frost::mpi::communicator::world();
   frost::flush_denormals_on_this_thread();
-  static const data d;
-  register_steps<all_trainable>("all_trainable", d, comm);
-  register_steps<frozen_first>("first_layer_frozen", d, comm);
+  register_steps<all_trainable>("all_trainable", comm);
+  register_steps<frozen_first>("first_layer_frozen", comm);
+  register_steps<cnn>("cnn", comm);
   for (std::size_t floats : {std::size_t(256), std::size_t(4096), std::size_t(65536), std::size_t(1) << 20}) {
     auto buffer = std::make_shared<std::vector<float>>(floats, 1.f);
     benchmark::RegisterBenchmark(("distributed/allreduce/" + std::to_string(floats)).c_str(),
