@@ -1,6 +1,10 @@
 // Data-parallel training across processes (frost::distributed), run under mpirun by
 // scripts/bench-distributed with 1 and with 2 processes:
-//   distributed/step/<model>         one step on a global batch of 256 (each rank its shard)
+//   distributed/step/<model>         one step on a global batch of 256 (each rank its shard),
+//                                    the gradients summed once after backward
+//   distributed/step_by_8k/<model>   the same, the gradients summed in buckets of at least 8 KB,
+//                                    each started as backward finishes it
+//   distributed/step_by_layer/<model> the same, one sum per layer
 //   distributed/allreduce/<floats>   one in-place sum of that many floats over the ranks
 //   local/step/<model>/<rows>        (1 process only) one step of a plain trainer on `rows`
 //                                    rows: the compute of a rank's shard at 2 to 64 ranks
@@ -13,9 +17,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -57,15 +63,22 @@ void register_steps(const char* name, frost::mpi::communicator comm) {
                             global_batch, frost::keep_gradients);
   };
   auto st = std::make_shared<state>();
-  auto dist = std::make_shared<frost::distributed<decltype(st->tr)>>(st->tr, comm);
-  benchmark::RegisterBenchmark((std::string("distributed/step/") + name).c_str(),
-                               [st, dist](benchmark::State& s) {
-                                 for (auto _ : s) benchmark::DoNotOptimize(dist->step(d.x, d.y));
-                                 s.counters["ranks"] = double(dist->size());
-                                 s.counters["gradient_bytes"] = double(Model::trainable_param_count * sizeof(float));
-                               })
-      ->Iterations(300)
-      ->Unit(benchmark::kMicrosecond);
+  // The gradients summed once after backward, in buckets of at least 8 KB, and by layer: buckets
+  // start as backward finishes them, running while earlier layers compute.
+  for (const auto& [form, bytes] : {std::pair{"step", frost::bucket_bytes::one_sum}, std::pair{"step_by_8k", std::size_t(8192)},
+                                    std::pair{"step_by_layer", std::size_t(0)}}) {
+    auto dist = std::make_shared<frost::distributed<decltype(st->tr)>>(st->tr, comm, frost::bucket_bytes{bytes});
+    benchmark::RegisterBenchmark((std::string("distributed/") + form + "/" + name).c_str(),
+                                 [st, dist](benchmark::State& s) {
+                                   const std::uint64_t sums = dist->gradient_sums();
+                                   for (auto _ : s) benchmark::DoNotOptimize(dist->step(d.x, d.y));
+                                   s.counters["ranks"] = double(dist->size());
+                                   s.counters["gradient_bytes"] = double(Model::trainable_param_count * sizeof(float));
+                                   s.counters["sums_a_step"] = double(dist->gradient_sums() - sums) / double(s.iterations());
+                                 })
+        ->Iterations(300)
+        ->Unit(benchmark::kMicrosecond);
+  }
   if (comm.size() != 1) return;
   for (std::size_t rows = global_batch; rows >= 4; rows /= 2) {
     benchmark::RegisterBenchmark((std::string("local/step/") + name + "/" + std::to_string(rows)).c_str(),

@@ -63,10 +63,15 @@ batches make_batches(std::size_t count, std::size_t rows) {
 TEST_CASE("every rank ends with the weights of one process trained on the same global batches", "[distributed]") {
   auto comm = world();
   const std::size_t rank = comm.rank();
+  // One sum after backward; one per trainable layer, started as backward finishes it; and buckets
+  // of at least 100 bytes (the last layer's 72 wait for the one before).
+  constexpr std::size_t one = frost::bucket_bytes::one_sum;
+  const std::size_t buckets = GENERATE(std::size_t(frost::bucket_bytes::one_sum), std::size_t(0), std::size_t(100));
+  const std::size_t sums_a_step = buckets == one ? 1 : (buckets == 0 ? 2 : 1);
   // Rows that divide evenly among 2 ranks and unevenly among 3, and a batch smaller than the rank
   // count would leave a rank without rows (not here: 3 rows or more).
   for (const std::size_t rows : {std::size_t(12), std::size_t(31), std::size_t(4)}) {
-    CAPTURE(rows, comm.size());
+    CAPTURE(rows, comm.size(), buckets);
     const batches data = make_batches(6, rows);
     // Rank 0's starting weights are the reference's; every other rank starts elsewhere, and the
     // construction must copy rank 0's to it.
@@ -76,7 +81,8 @@ TEST_CASE("every rank ends with the weights of one process trained on the same g
                                   frost::keep_gradients);
     auto ref = frost::make_trainer(reference, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.01f}, 64,
                                    frost::keep_gradients);
-    frost::distributed dist(tr, comm);
+    frost::distributed dist(tr, comm, frost::bucket_bytes{buckets});
+    REQUIRE(dist.bucket_size() == buckets);
     REQUIRE(frost_test::same_bytes(m.frozen_parameters(), reference.frozen_parameters()));
     REQUIRE(frost_test::same_bytes(m.trainable_parameters(), reference.trainable_parameters()));
     for (std::size_t k = 0; k < data.x.size(); ++k) {
@@ -95,6 +101,7 @@ TEST_CASE("every rank ends with the weights of one process trained on the same g
     REQUIRE(dist.gradient_bytes_sent() == data.x.size() * net::trainable_param_count * sizeof(float));
     REQUIRE(decltype(dist)::gradient_values == net::trainable_param_count);
     REQUIRE(dist.other_bytes_sent() == data.x.size() * sizeof(float));
+    REQUIRE(dist.gradient_sums() == data.x.size() * sums_a_step);
   }
 }
 
@@ -132,12 +139,16 @@ TEST_CASE("a rank without rows contributes zeros and applies the same update", "
                                 frost::keep_gradients);
   auto ref = frost::make_trainer(reference, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f}, 4,
                                  frost::keep_gradients);
-  frost::distributed dist(tr, comm);
+  // Ranks without rows start the same sums as rank 0, whose backward starts one per layer.
+  const std::size_t buckets = GENERATE(std::size_t(frost::bucket_bytes::one_sum), std::size_t(0));
+  CAPTURE(buckets);
+  frost::distributed dist(tr, comm, frost::bucket_bytes{buckets});
   for (std::size_t k = 0; k < data.x.size(); ++k) {
     const float loss = dist.step(data.x[k], data.y[k]);
     REQUIRE(loss == Approx(ref.step(data.x[k], data.y[k])).epsilon(1e-6));
   }
   REQUIRE(frost_test::same_bytes(m.trainable_parameters(), reference.trainable_parameters()));
+  REQUIRE(dist.gradient_sums() == data.x.size() * (buckets == 0 ? 2 : 1));
 }
 
 TEST_CASE("fit with a distributed trainer logs what one process's fit logs; rank 0 alone prints", "[distributed]") {
@@ -192,7 +203,10 @@ TEST_CASE("batch normalization normalizes each shard alone and averages the movi
                                 frost::keep_gradients);
   auto solo = frost::make_trainer(alone, frost::categorical_crossentropy{}, frost::sgd{.learning_rate = 0.1f}, 8,
                                   frost::keep_gradients);
-  frost::distributed dist(tr, comm);
+  // The state's sum runs beside the gradients' last: with one sum, and with a sum per layer.
+  const std::size_t buckets = GENERATE(std::size_t(frost::bucket_bytes::one_sum), std::size_t(0));
+  CAPTURE(buckets);
+  frost::distributed dist(tr, comm, frost::bucket_bytes{buckets});
   dist.step(x, y);
   // What this rank's shard alone does to the statistics, averaged over the ranks by hand.
   const auto [first, count] = dist.shard(rows);
@@ -225,6 +239,10 @@ TEST_CASE("ranks that run different models refuse to start, each with the same c
   else
     REQUIRE_THROWS_AS(frost::distributed(tr, comm), frost::distributed_error);
   REQUIRE(frost_test::same_bytes(m.trainable_parameters(), before.trainable_parameters()));  // nothing copied
+  // The same trainer summing by other buckets would start other sums: refused the same way.
+  const std::size_t buckets = comm.rank() == 0 ? 0 : frost::bucket_bytes::one_sum;
+  REQUIRE_THROWS_WITH(frost::distributed(tr, comm, frost::bucket_bytes{buckets}),
+                      Catch::Contains("frost::distributed: trainer on every rank") && Catch::Contains("bucket_bytes"));
 }
 
 TEST_CASE("a rank that does not answer in time is an error on the others, not a hang", "[distributed]") {

@@ -116,14 +116,49 @@ class communicator {
     MPI_Request request;
     detail::check(MPI_Iallreduce(MPI_IN_PLACE, data, count(n, where), detail::datatype<T>(), MPI_SUM, comm_, &request),
                   where, "MPI_Iallreduce");
-    wait(request, where, "a sum over every rank");
+    wait_all(&request, 1, where, "a sum over every rank");
+  }
+  /// Starts the in-place sum of data[0..n) over every rank into `request`, to be finished by
+  /// `wait_all`; data must stay untouched until then. Returns MPI's code (`MPI_SUCCESS`, or
+  /// `MPI_ERR_COUNT` for n ≥ 2^31) instead of throwing: it may run inside a backward pass.
+  template <class T>
+  int start_sum(T* data, std::size_t n, MPI_Request& request) const noexcept {
+    if (n > static_cast<std::size_t>(INT32_MAX)) return MPI_ERR_COUNT;
+    return MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), detail::datatype<T>(), MPI_SUM, comm_, &request);
+  }
+  /// Lets started collectives advance (MPI moves them on only inside its calls); completed
+  /// requests become `MPI_REQUEST_NULL`.
+  void progress(MPI_Request* requests, std::size_t n) const noexcept {
+    int done = 0;
+    if (n != 0) MPI_Testall(static_cast<int>(n), requests, &done, MPI_STATUSES_IGNORE);
+  }
+  /// Finishes `requests[0..n)`, or throws `distributed_error` once the deadline passes, naming
+  /// `what` was awaited. Allocates nothing unless it throws.
+  void wait_all(MPI_Request* requests, std::size_t n, const char* where, const char* what) const {
+    const auto start = clock::now();
+    for (std::size_t polls = 0;; ++polls) {
+      int done = 0;
+      detail::check(MPI_Testall(static_cast<int>(n), requests, &done, MPI_STATUSES_IGNORE), where, "MPI_Testall");
+      if (done) return;
+      if (polls > 1000) {
+        const auto waited = clock::now() - start;
+        if (waited > timeout_) {
+          const auto ms = [](clock::duration d) {
+            return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+          };
+          detail::fail(where, "collective of " + std::to_string(size_) + " processes", what + (" within " + ms(timeout_)),
+                       "none after " + ms(waited) + " (a rank died, hangs or is elsewhere in the program)");
+        }
+        std::this_thread::yield();
+      }
+    }
   }
   /// The smallest and the largest of `value` over every rank.
   std::pair<std::uint64_t, std::uint64_t> min_max(std::uint64_t value, const char* where) const {
     std::uint64_t v[2] = {~value, value};  // the minimum as the maximum of the complement
     MPI_Request request;
     detail::check(MPI_Iallreduce(MPI_IN_PLACE, v, 2, MPI_UINT64_T, MPI_MAX, comm_, &request), where, "MPI_Iallreduce");
-    wait(request, where, "every rank's answer");
+    wait_all(&request, 1, where, "every rank's answer");
     return {~v[0], v[1]};
   }
   /// data ← rank `root`'s data, on every rank.
@@ -132,7 +167,7 @@ class communicator {
     MPI_Request request;
     detail::check(MPI_Ibcast(data, count(n, where), detail::datatype<T>(), static_cast<int>(root), comm_, &request),
                   where, "MPI_Ibcast");
-    wait(request, where, "rank " + std::to_string(root) + "'s broadcast");
+    wait_all(&request, 1, where, root == 0 ? "rank 0's broadcast" : "the root rank's broadcast");
   }
 
  private:
@@ -140,28 +175,6 @@ class communicator {
     if (n > static_cast<std::size_t>(INT32_MAX))
       detail::fail(where, "values in one collective", "at most 2^31 - 1", std::to_string(n));
     return static_cast<int>(n);
-  }
-
-  // Polls the request until it completes or the deadline passes: spinning first (a step's
-  // reduction takes microseconds), then yielding the core.
-  void wait(MPI_Request& request, const char* where, const std::string& what) const {
-    const auto start = clock::now();
-    for (std::size_t polls = 0;; ++polls) {
-      int done = 0;
-      detail::check(MPI_Test(&request, &done, MPI_STATUS_IGNORE), where, "MPI_Test");
-      if (done) return;
-      if (polls > 1000) {
-        const auto waited = clock::now() - start;
-        if (waited > timeout_) {
-          const auto ms = [](clock::duration d) {
-            return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
-          };
-          detail::fail(where, "collective of " + std::to_string(size_) + " processes", what + " within " + ms(timeout_),
-                       "none after " + ms(waited) + " (a rank died, hangs or is elsewhere in the program)");
-        }
-        std::this_thread::yield();
-      }
-    }
   }
 
   MPI_Comm comm_;

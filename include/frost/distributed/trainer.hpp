@@ -42,7 +42,25 @@ auto target_rows(const Target& y, std::size_t first, std::size_t rows) noexcept 
 
 template <class Trainer>
 inline constexpr bool keeps_gradients = !Trainer::fused_update;
+
+/// Layers with trainable parameters: the most gradient sums a step can start during backward.
+template <class Model>
+constexpr std::size_t trainable_nodes() noexcept {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < Model::node_count; ++i) n += Model::plan.trainable_offset[i] != Model::plan.npos;
+  return n;
+}
 }  // namespace detail
+
+/// How `distributed` sums the gradients: at least `value` bytes a sum. Backward finishes the
+/// layers' gradients last layer first; as soon as the finished, not yet summed ones reach
+/// `value` bytes, their sum starts (non-blocking) while backward goes on with earlier layers,
+/// and what remains is summed after backward. `bucket_bytes{0}`: one sum per trainable layer;
+/// `bucket_bytes::one_sum` (the default): one sum of the whole arena after backward.
+struct bucket_bytes {
+  static constexpr std::size_t one_sum = static_cast<std::size_t>(-1);
+  std::size_t value = one_sum;
+};
 
 /// Trains `Trainer`'s model on every rank of a communicator: the global batch given to `step`
 /// (the same on every rank) is split into contiguous shards, the first `rows % size` ranks taking
@@ -72,16 +90,20 @@ class distributed {
   /// Scalars averaged after each step: the model's state (batch normalization's moving statistics).
   static constexpr std::size_t state_values = model_type::state_count;
 
-  distributed(Trainer& trainer, mpi::communicator comm) : trainer_(&trainer), comm_(comm) {
+  distributed(Trainer& trainer, mpi::communicator comm, bucket_bytes buckets = {})
+      : trainer_(&trainer), comm_(comm), bucket_bytes_(buckets.value) {
     constexpr const char* where = "frost::distributed";
-    const std::uint64_t mine = type_fingerprint<Trainer>() ^ (static_cast<std::uint64_t>(trainer.max_batch()) * 0x9e3779b97f4a7c15ull);
+    // Every rank must start the same sums in the same order: bucket_bytes agrees too.
+    const std::uint64_t mine = type_fingerprint<Trainer>() ^
+                               (static_cast<std::uint64_t>(trainer.max_batch()) * 0x9e3779b97f4a7c15ull) ^
+                               (static_cast<std::uint64_t>(bucket_bytes_) * 0xc2b2ae3d27d4eb4full);
     const auto [lo, hi] = comm_.min_max(mine, where);
     if (lo != hi) {
       std::ostringstream got;
       got << "fingerprints from 0x" << std::hex << lo << " to 0x" << hi << " (this rank, " << std::dec << comm_.rank()
           << ": 0x" << std::hex << mine << ")";
       mpi::detail::fail(where, "trainer on every rank",
-                        "the same model type, frozen layers, loss, optimizer and max_batch everywhere", got.str());
+                        "the same model type, frozen layers, loss, optimizer, max_batch and bucket_bytes everywhere", got.str());
     }
     model_type& m = trainer.model();
     m.ensure_weights(where);
@@ -144,11 +166,43 @@ class distributed {
       if constexpr (std::is_invocable_v<Observe&, const scalar_type*, std::size_t, std::size_t>) observe(out, n, shard_begin);
       else observe(out, n);
     };
-    step_outcome r = trainer_->step_rows(detail::input_rows<model_type>(x, begin), count, &ys, shard_observer,
-                                         [&](scalar_type& loss, gradients<model_type>& g) {
-                                           reduce_(loss, g.data(), share);
-                                         });
-    if constexpr (state_values != 0) average_state_();
+    // The sums of this step, started during backward (buckets of gradients) and after it (what
+    // remains, the loss, the model state), all finished before the update.
+    std::array<MPI_Request, max_sums> requests;
+    requests.fill(MPI_REQUEST_NULL);
+    std::size_t started = 0;
+    std::size_t unsent = gradient_values;  // gradients [0, unsent) are not in a started sum
+    int failed = MPI_SUCCESS;
+    auto start = [&](scalar_type* g, std::size_t from) noexcept {
+      for (std::size_t i = from; i < unsent; ++i) g[i] *= share;
+      if (failed == MPI_SUCCESS) failed = comm_.start_sum(g + from, unsent - from, requests[started++]);
+      gradient_bytes_ += (unsent - from) * sizeof(scalar_type);
+      ++gradient_sums_;
+      unsent = from;
+    };
+    step_outcome r = trainer_->step_rows(
+        detail::input_rows<model_type>(x, begin), count, &ys, shard_observer,
+        [&](scalar_type& loss, gradients<model_type>& g) {
+          if constexpr (gradient_values != 0)
+            if (unsent != 0) start(g.data(), 0);
+          loss *= share;
+          if (failed == MPI_SUCCESS) failed = comm_.start_sum(&loss, 1, requests[started++]);
+          if constexpr (state_values != 0)
+            if (failed == MPI_SUCCESS) failed = comm_.start_sum(trainer_->model().state().data(), state_values, requests[started++]);
+          other_bytes_ += (1 + state_values) * sizeof(scalar_type);
+          mpi::detail::check(failed, where, "MPI_Iallreduce");
+          comm_.wait_all(requests.data(), started, where, "a sum over every rank");
+          if constexpr (state_values != 0) {
+            scalar_type* st = trainer_->model().state().data();
+            const scalar_type inverse = scalar_type(1) / static_cast<scalar_type>(comm_.size());
+            for (std::size_t i = 0; i < state_values; ++i) st[i] *= inverse;
+          }
+        },
+        [&](gradients<model_type>& g, std::size_t from) noexcept {
+          comm_.progress(requests.data(), started);
+          if ((unsent - from) * sizeof(scalar_type) >= bucket_bytes_ && bucket_bytes_ != bucket_bytes::one_sum)
+            start(g.data(), from);
+        });
     return r;
   }
 
@@ -183,33 +237,23 @@ class distributed {
   std::uint64_t gradient_bytes_sent() const noexcept { return gradient_bytes_; }
   /// Bytes of everything else it has reduced: the loss (one scalar a step) and the model state.
   std::uint64_t other_bytes_sent() const noexcept { return other_bytes_; }
+  /// Sums of gradients it has started so far: one a step with `bucket_bytes::one_sum`, up to one
+  /// per trainable layer with smaller buckets.
+  std::uint64_t gradient_sums() const noexcept { return gradient_sums_; }
+  /// The bucket size this trainer sums gradients by (`bucket_bytes`).
+  std::size_t bucket_size() const noexcept { return bucket_bytes_; }
 
  private:
-  // The shard's mean-loss gradients, weighted by the shard's share of the global batch, summed
-  // over the ranks: the global batch's mean-loss gradient. The loss likewise.
-  void reduce_(scalar_type& loss, scalar_type* g, scalar_type share) {
-    constexpr const char* where = "frost::distributed::step";
-    if constexpr (gradient_values != 0) {
-      for (std::size_t i = 0; i < gradient_values; ++i) g[i] *= share;
-      comm_.sum(g, gradient_values, where);
-      gradient_bytes_ += gradient_values * sizeof(scalar_type);
-    }
-    loss *= share;
-    comm_.sum(&loss, 1, where);
-    other_bytes_ += sizeof(scalar_type);
-  }
-
-  void average_state_() {
-    scalar_type* s = trainer_->model().state().data();
-    comm_.sum(s, state_values, "frost::distributed::step");
-    const scalar_type inverse = scalar_type(1) / static_cast<scalar_type>(comm_.size());
-    for (std::size_t i = 0; i < state_values; ++i) s[i] *= inverse;
-    other_bytes_ += state_values * sizeof(scalar_type);
-  }
+  // At most one sum per trainable layer, the loss and the state.
+  static constexpr std::size_t max_sums = detail::trainable_nodes<model_type>() + 2;
+  static_assert(gradient_values < (std::size_t(1) << 31) && state_values < (std::size_t(1) << 31),
+                "frost::distributed: an MPI collective carries fewer than 2^31 values");
 
   Trainer* trainer_;
   mpi::communicator comm_;
+  std::size_t bucket_bytes_;
   std::uint64_t gradient_bytes_ = 0;
+  std::uint64_t gradient_sums_ = 0;
   std::uint64_t other_bytes_ = 0;
 };
 

@@ -18,14 +18,27 @@
 
 namespace frost::detail {
 
+/// What a gradient arena tells when a layer's gradient is final: nothing.
+struct no_report {
+  void operator()(std::size_t) const noexcept {}
+};
+
 /// Where backward puts weight gradients: in the gradient arena (`grads`, laid out as the
 /// trainable arena). The other kind, `update_sinks` (train/fused_update.hpp), applies the
 /// optimizer to each finished tile instead. A kind provides, for node I, the block the kernels
-/// address (`dparams`) and the sink they hand finished values to (`sink`).
-template <class T>
+/// address (`dparams`), the sink they hand finished values to (`sink`), and `finished`, called
+/// once node I's backward is done. The arena's `report(from)` then learns that the gradients
+/// from `from` to the arena's end are final: nodes run last to first and the arena is laid out
+/// in node order, so each trainable node adds its block to the front of that range.
+template <class T, class Report = no_report>
 struct gradient_arena {
   static constexpr bool fused = false;
   T* grads;
+  [[no_unique_address]] Report report{};
+  template <class Model, std::size_t I>
+  void finished() const noexcept {
+    if constexpr (Model::plan.trainable_offset[I] != Model::plan.npos) report(Model::plan.trainable_offset[I]);
+  }
   template <class Model, std::size_t I>
   T* dparams() const noexcept {
     return grads + Model::plan.trainable_offset[I];
@@ -163,7 +176,7 @@ void backward(const Model& m, const pass_buffers<T>& b, std::size_t rows, const 
               thread_pool* pool = nullptr) noexcept {
   constexpr std::size_t n = Model::node_count;
   [&]<std::size_t... I>(std::index_sequence<I...>) {
-    (backward_node<Model, LP, n - 1 - I>(m, b, rows, sinks, pool), ...);
+    ((backward_node<Model, LP, n - 1 - I>(m, b, rows, sinks, pool), sinks.template finished<Model, n - 1 - I>()), ...);
   }(std::make_index_sequence<n>{});
 }
 

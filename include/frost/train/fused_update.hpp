@@ -126,6 +126,9 @@ struct update_sinks {
     constexpr std::size_t at = M::plan.trainable_offset[I];
     return {step, base, weights + at, state + at, M::trainable_param_count, slots};
   }
+  /// Node I's backward is done: its update already happened tile by tile.
+  template <class M, std::size_t I>
+  void finished() const noexcept {}
 };
 
 /// Scalars of scratch a fused update needs for batches of up to `max_batch` rows: the largest

@@ -154,14 +154,16 @@ class trainer {
   /// reduces the gradients across processes there): a training pass on `rows` rows starting at
   /// `xs` (one pointer per model input) and at `y->data()`, writing the gradient arena (zeros for
   /// 0 rows, the loss then 0), then `between(loss, gradients)`, which may rewrite both, then the
-  /// refusals and the update of `try_step`. Makes none of try_step's shape or label checks: the
-  /// caller has made them. rows ≤ max_batch. A trainer made with `keep_gradients`.
-  template <class Target, class Observe, class Between>
+  /// refusals and the update of `try_step`. During backward, `ready(gradients, from)` (noexcept)
+  /// is told each time the arena's gradients from index `from` to its end are final: after each
+  /// trainable layer's, last layer first (for 0 rows, the same calls on the zeros). Makes none of try_step's shape or label
+  /// checks: the caller has made them. rows ≤ max_batch. A trainer made with `keep_gradients`.
+  template <class Target, class Observe, class Between, class Ready = detail::no_report>
   step_outcome step_rows(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
-                         const Target* y, Observe&& observe, Between&& between)
+                         const Target* y, Observe&& observe, Between&& between, Ready&& ready = {})
     requires KeepGradients
   {
-    return arena_run_(xs, rows, y, observe, true, between);
+    return arena_run_(xs, rows, y, observe, true, between, ready);
   }
 
   /// Inference on `rows` rows of `xs` (one pointer per model input) into `out` (rows × outputs),
@@ -328,18 +330,31 @@ class trainer {
     }
   }
 
-  template <class Target, class Observe, class Between = detail::nothing_between>
+  template <class Target, class Observe, class Between = detail::nothing_between, class Ready = detail::no_report>
   step_outcome arena_run_(const std::array<const scalar_type*, Model::input_count>& xs, std::size_t rows,
-                          const Target* y, Observe& observe, bool check_loss, Between&& between = {})
+                          const Target* y, Observe& observe, bool check_loss, Between&& between = {},
+                          Ready&& ready = {})
     requires KeepGradients
   {
     step_outcome r{};
     if (rows != 0) {
-      r.loss = detail::train_pass<Model, Loss, Target>(*model_, xs.data(), y, rows, ws_.data(), cap_, grads_.data(),
-                                                       mix_keys(seed_, passes_++), pool_.get(), observe);
+      r.loss = detail::train_pass_then<Model, Loss, Target>(
+          *model_, xs.data(), y, rows, ws_.data(), cap_, mix_keys(seed_, passes_++), pool_.get(), observe,
+          [&](scalar_type, auto&& backward) noexcept {
+            if constexpr (std::is_same_v<std::remove_cvref_t<Ready>, detail::no_report>) {
+              backward(detail::gradient_arena<scalar_type>{grads_.data()});
+            } else {
+              auto report = [&ready, this](std::size_t from) noexcept { ready(grads_, from); };
+              backward(detail::gradient_arena<scalar_type, decltype(report)>{grads_.data(), report});
+            }
+          });
     } else {
       std::fill_n(grads_.data(), gradients<Model>::size, scalar_type(0));  // nothing to learn from here
       ++passes_;
+      // Told as a pass would tell it, so that ranks without rows start the same sums.
+      if constexpr (!std::is_same_v<std::remove_cvref_t<Ready>, detail::no_report>)
+        for (std::size_t i = Model::node_count; i-- > 0;)
+          if (Model::plan.trainable_offset[i] != Model::plan.npos) ready(grads_, Model::plan.trainable_offset[i]);
     }
     between(r.loss, grads_);
     if ((check_loss || check_finite_) && !std::isfinite(r.loss)) r.nonfinite = step_outcome::loss_index;
