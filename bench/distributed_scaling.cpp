@@ -2,9 +2,9 @@
 // scripts/bench-distributed with 1 and with 2 processes:
 //   distributed/step/<model>         one step on a global batch of 256 (each rank its shard),
 //                                    the gradients summed once after backward
-//   distributed/step_by_8k/<model>   the same, the gradients summed in buckets of at least 8 KB,
-//                                    each started as backward finishes it
-//   distributed/step_by_layer/<model> the same, one sum per layer
+//   distributed/buckets/<model>      a step of each of three forms in turn: one sum, buckets of
+//                                    at least 8 KB and a sum per layer (buckets started as
+//                                    backward finishes them); each form's mean as counters
 //   distributed/allreduce/<floats>   one in-place sum of that many floats over the ranks
 //   local/step/<model>/<rows>        (1 process only) one step of a plain trainer on `rows`
 //                                    rows: the compute of a rank's shard at 2 to 64 ranks
@@ -17,6 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -52,39 +53,79 @@ struct data {
   }
 };
 
+// The global batch every benchmark of a model trains on.
+template <class Model>
+const data<Model> batch;
+
+// A model and its trainer, living as long as the program: the benchmarks run them later.
+template <class Model>
+struct state {
+  Model model = Model::init(1);
+  frost::trainer<Model, frost::categorical_crossentropy, frost::adam, true> tr =
+      frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.001f}, global_batch,
+                          frost::keep_gradients);
+};
+template <class Model>
+using distributed_t = frost::distributed<decltype(state<Model>::tr)>;
+
+// One step of each of three forms in turn: the gradients summed once after backward, in buckets
+// of at least 8 KB, and a sum per layer (buckets start as backward finishes them and run while
+// earlier layers compute), so that the machine's drift falls on the three alike. Each form's
+// mean step (µs) and sums a step are counters.
+template <class Model>
+void register_bucket_forms(const char* name, const std::shared_ptr<state<Model>>& st, frost::mpi::communicator comm) {
+  struct form {
+    std::string label;
+    std::shared_ptr<distributed_t<Model>> dist;
+  };
+  auto forms = std::make_shared<std::vector<form>>();
+  for (const auto& [label, bytes] : {std::pair{"one_sum", frost::bucket_bytes::one_sum},
+                                     std::pair{"by_8k", std::size_t(8192)}, std::pair{"by_layer", std::size_t(0)}})
+    forms->push_back({label, std::make_shared<distributed_t<Model>>(st->tr, comm, frost::bucket_bytes{bytes})});
+  benchmark::RegisterBenchmark((std::string("distributed/buckets/") + name).c_str(),
+                               [st, forms](benchmark::State& s) {
+                                 using clock = std::chrono::steady_clock;
+                                 std::vector<clock::duration> spent(forms->size());
+                                 std::vector<std::uint64_t> sums;
+                                 for (const form& f : *forms) sums.push_back(f.dist->gradient_sums());
+                                 for (auto _ : s)
+                                   for (std::size_t f = 0; f < forms->size(); ++f) {
+                                     const auto t0 = clock::now();
+                                     benchmark::DoNotOptimize((*forms)[f].dist->step(batch<Model>.x, batch<Model>.y));
+                                     spent[f] += clock::now() - t0;
+                                   }
+                                 const double n = double(s.iterations());
+                                 for (std::size_t f = 0; f < forms->size(); ++f) {
+                                   const form& fm = (*forms)[f];
+                                   s.counters[fm.label + "_us"] = std::chrono::duration<double, std::micro>(spent[f]).count() / n;
+                                   s.counters[fm.label + "_sums"] = double(fm.dist->gradient_sums() - sums[f]) / n;
+                                 }
+                               })
+      ->Iterations(300)
+      ->Unit(benchmark::kMicrosecond);
+}
+
 template <class Model>
 void register_steps(const char* name, frost::mpi::communicator comm) {
-  static const data<Model> d;
-  // The model and trainer live as long as the program: the benchmark runs them later.
-  struct state {
-    Model model = Model::init(1);
-    frost::trainer<Model, frost::categorical_crossentropy, frost::adam, true> tr =
-        frost::make_trainer(model, frost::categorical_crossentropy{}, frost::adam{.learning_rate = 0.001f},
-                            global_batch, frost::keep_gradients);
-  };
-  auto st = std::make_shared<state>();
-  // The gradients summed once after backward, in buckets of at least 8 KB, and by layer: buckets
-  // start as backward finishes them, running while earlier layers compute.
-  for (const auto& [form, bytes] : {std::pair{"step", frost::bucket_bytes::one_sum}, std::pair{"step_by_8k", std::size_t(8192)},
-                                    std::pair{"step_by_layer", std::size_t(0)}}) {
-    auto dist = std::make_shared<frost::distributed<decltype(st->tr)>>(st->tr, comm, frost::bucket_bytes{bytes});
-    benchmark::RegisterBenchmark((std::string("distributed/") + form + "/" + name).c_str(),
-                                 [st, dist](benchmark::State& s) {
-                                   const std::uint64_t sums = dist->gradient_sums();
-                                   for (auto _ : s) benchmark::DoNotOptimize(dist->step(d.x, d.y));
-                                   s.counters["ranks"] = double(dist->size());
-                                   s.counters["gradient_bytes"] = double(Model::trainable_param_count * sizeof(float));
-                                   s.counters["sums_a_step"] = double(dist->gradient_sums() - sums) / double(s.iterations());
-                                 })
-        ->Iterations(300)
-        ->Unit(benchmark::kMicrosecond);
+  auto st = std::make_shared<state<Model>>();
+  auto dist = std::make_shared<distributed_t<Model>>(st->tr, comm);
+  benchmark::RegisterBenchmark((std::string("distributed/step/") + name).c_str(),
+                               [st, dist](benchmark::State& s) {
+                                 for (auto _ : s) benchmark::DoNotOptimize(dist->step(batch<Model>.x, batch<Model>.y));
+                                 s.counters["ranks"] = double(dist->size());
+                                 s.counters["gradient_bytes"] = double(Model::trainable_param_count * sizeof(float));
+                               })
+      ->Iterations(300)
+      ->Unit(benchmark::kMicrosecond);
+  if (comm.size() > 1) {
+    register_bucket_forms<Model>(name, st, comm);
+    return;
   }
-  if (comm.size() != 1) return;
   for (std::size_t rows = global_batch; rows >= 4; rows /= 2) {
     benchmark::RegisterBenchmark((std::string("local/step/") + name + "/" + std::to_string(rows)).c_str(),
                                  [st, rows](benchmark::State& s) {
-                                   const auto x = first_rows(d.x, rows);
-                                   const auto y = first_rows(d.y, rows);
+                                   const auto x = first_rows(batch<Model>.x, rows);
+                                   const auto y = first_rows(batch<Model>.y, rows);
                                    for (auto _ : s) benchmark::DoNotOptimize(st->tr.step(x, y));
                                  })
         ->Iterations(300)
